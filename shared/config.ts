@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/**
+ * Every application setting the app reads, parsed once. A missing or malformed
+ * setting stops start-up with a message naming it (see loadConfig).
+ * Keep this list, local.settings.sample.json, docs/CONFIGURATION.md and the
+ * Function App settings in infra/ in step: a test compares them.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+const csv = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+const positiveInt = z.coerce.number().int().positive();
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
+
+export const settingsSchema = z
+  .object({
+    /** `development` relaxes the PUBLIC_URL rule (loopback/http allowed) and allows the environment secret source. */
+    CONNECT_ENVIRONMENT: z.enum(['development', 'production']).default('production'),
+
+    // Storage: a connection string locally (Azurite); identity-based service URIs in Azure.
+    AzureWebJobsStorage: z.string().min(1).optional(),
+    AzureWebJobsStorage__tableServiceUri: httpUrl.optional(),
+    AzureWebJobsStorage__queueServiceUri: httpUrl.optional(),
+    AzureWebJobsStorage__clientId: z.string().min(1).optional(),
+
+    // Vantagepoint
+    VANTAGEPOINT_BASE_URL: httpUrl,
+    VANTAGEPOINT_AUTH_MODE: z.enum(['vantagepoint', 'windows']).default('vantagepoint'),
+    VANTAGEPOINT_DATABASE: z.string().default(''),
+    VANTAGEPOINT_CLIENT_ID: z.string().min(1),
+    VANTAGEPOINT_SERVICE_USERNAME: z.string().min(1),
+    /** Role names that grant Connect Administration (Vantagepoint's API does not list a role's rights). */
+    CONNECT_ADMIN_ROLES: csv.default(['ADMIN']),
+    CALLER_CACHE_SECONDS: positiveInt.default(60),
+
+    // Secrets: Key Vault when KEY_VAULT_URL is set; environment otherwise (development only).
+    KEY_VAULT_URL: httpUrl.optional(),
+    /** Key Vault secret names (or, in development, read from the environment variables below). */
+    VANTAGEPOINT_CLIENT_SECRET_NAME: z.string().regex(/^[0-9A-Za-z-]{1,127}$/).default('vantagepoint-client-secret'),
+    VANTAGEPOINT_SERVICE_PASSWORD_SECRET_NAME: z.string().regex(/^[0-9A-Za-z-]{1,127}$/).default('vantagepoint-service-password'),
+    VANTAGEPOINT_CLIENT_SECRET: z.string().min(1).optional(),
+    VANTAGEPOINT_SERVICE_PASSWORD: z.string().min(1).optional(),
+    /** How often (seconds) the cached secret is checked for a new Key Vault version. */
+    SECRET_REFRESH_SECONDS: positiveInt.default(300),
+
+    /** Outbound IP addresses of the Function App, published for the Vantagepoint allow list. */
+    OUTBOUND_IP_ADDRESSES: csv.default([]),
+
+    // Microsoft Graph
+    GRAPH_BASE_URL: httpUrl.default('https://graph.microsoft.com/v1.0'),
+    GRAPH_AUTHORITY_HOST: httpUrl.default('https://login.microsoftonline.com'),
+    GRAPH_TENANT_ID: z.string().min(1).optional(),
+    GRAPH_CLIENT_ID: z.string().min(1).optional(),
+    /** Key Vault secret name of the Graph app registration's client secret; absent → managed identity. */
+    GRAPH_CLIENT_SECRET_NAME: z.string().regex(/^[0-9A-Za-z-]{1,127}$/).optional(),
+    GRAPH_CLIENT_SECRET: z.string().min(1).optional(),
+    /** Public HTTPS URL of POST /api/notifications/graph, given to Graph as notificationUrl and lifecycleNotificationUrl. */
+    GRAPH_NOTIFICATION_URL: httpUrl,
+    GRAPH_RESOURCES: csv
+      .pipe(z.array(z.enum(['events', 'contacts', 'messages'])).min(1))
+      .default(['events', 'contacts', 'messages']),
+    SUBSCRIPTION_LIFETIME_MINUTES: z.coerce.number().int().min(45).max(10080).default(4320),
+    SUBSCRIPTION_RENEWAL_MARGIN_MINUTES: z.coerce.number().int().min(5).max(10000).default(1440),
+    /** Graph's per-tenant subscription write limit (writes per window). */
+    GRAPH_WRITE_LIMIT: positiveInt.default(500),
+    GRAPH_WRITE_WINDOW_SECONDS: positiveInt.default(20),
+
+    // Reconciler
+    RECONCILE_SCHEDULE: z.string().regex(/^(\S+\s+){5}\S+$/, 'a 6-field NCRONTAB expression').default('0 */5 * * * *'),
+    RECONCILE_TIME_BUDGET_SECONDS: positiveInt.default(240),
+    RECONCILE_CONCURRENCY: positiveInt.default(32),
+    RECONCILE_MAX_FAILURES: positiveInt.default(10),
+  })
+  .superRefine((s, ctx) => {
+    if (!s.AzureWebJobsStorage && !(s.AzureWebJobsStorage__tableServiceUri && s.AzureWebJobsStorage__queueServiceUri)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AzureWebJobsStorage'],
+        message: 'set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__tableServiceUri and AzureWebJobsStorage__queueServiceUri',
+      });
+    }
+    if (s.SUBSCRIPTION_RENEWAL_MARGIN_MINUTES >= s.SUBSCRIPTION_LIFETIME_MINUTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SUBSCRIPTION_RENEWAL_MARGIN_MINUTES'],
+        message: 'must be less than SUBSCRIPTION_LIFETIME_MINUTES',
+      });
+    }
+    if (!s.KEY_VAULT_URL) {
+      if (s.CONNECT_ENVIRONMENT !== 'development') {
+        ctx.addIssue({ code: 'custom', path: ['KEY_VAULT_URL'], message: 'required outside development (secrets come from Key Vault)' });
+      }
+      for (const name of ['VANTAGEPOINT_CLIENT_SECRET', 'VANTAGEPOINT_SERVICE_PASSWORD'] as const) {
+        if (!s[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when KEY_VAULT_URL is not set' });
+      }
+    }
+  });
+
+export type Config = z.infer<typeof settingsSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses settings from an environment-like record; throws ConfigError naming every bad setting. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "not set" (App Service and local.settings.json both produce them).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = settingsSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  detectUnresolvedKeyVaultReferences(cleaned);
+  return result.data;
+}
+
+/** An unresolved App Service Key Vault reference leaves the literal in the variable. */
+function detectUnresolvedKeyVaultReferences(env: Record<string, string | undefined>): void {
+  const bad = Object.entries(env)
+    .filter(([k, v]) => k in settingsSchema.shape && typeof v === 'string' && v.startsWith('@Microsoft.KeyVault('))
+    .map(([k]) => `${k}: Key Vault reference was not resolved by the platform`);
+  if (bad.length > 0) throw new ConfigError(bad);
+}
+
+let cached: Config | undefined;
+/** The process-wide configuration, parsed on first use. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  cached ??= parseConfig(env);
+  return cached;
+}
+/** For tests and the development host, which set the environment before first use. */
+export function resetConfig(): void {
+  cached = undefined;
+}

@@ -1,0 +1,55 @@
+import {
+  app,
+  type HttpFunctionOptions,
+  type StorageQueueFunctionOptions,
+  type TimerFunctionOptions,
+} from '@azure/functions';
+
+/**
+ * Every function file registers through here. Outside the Functions host `app.*`
+ * silently skips registration ("test mode"), so the definitions are also kept in
+ * this list, which the development host (dev/host.ts) serves: same names, routes,
+ * methods, auth levels, schedules and queues as Azure.
+ */
+export type FunctionDefinition =
+  | { kind: 'http'; name: string; options: HttpFunctionOptions }
+  | { kind: 'timer'; name: string; options: TimerFunctionOptions }
+  | { kind: 'storageQueue'; name: string; options: StorageQueueFunctionOptions };
+
+const definitions: FunctionDefinition[] = [];
+
+export function defineHttp(name: string, options: HttpFunctionOptions): void {
+  definitions.push({ kind: 'http', name, options });
+  app.http(name, options);
+}
+
+export function defineTimer(name: string, options: TimerFunctionOptions): void {
+  definitions.push({ kind: 'timer', name, options });
+  app.timer(name, options);
+}
+
+export function defineStorageQueue(name: string, options: StorageQueueFunctionOptions): void {
+  definitions.push({ kind: 'storageQueue', name, options });
+  app.storageQueue(name, options);
+}
+
+export function registeredFunctions(): readonly FunctionDefinition[] {
+  return definitions;
+}
+
+/** Queue names shared by producers, triggers and infra/. */
+export const QUEUES = {
+  reconcile: 'reconcile-requests',
+  changes: 'mail-changes',
+} as const;
+
+/** Table names shared by stores and infra/. */
+export const TABLES = {
+  groups: 'Groups',
+  members: 'Members',
+  memberships: 'Memberships',
+  userState: 'UserState',
+  subscriptions: 'Subscriptions',
+  subscriptionIndex: 'SubscriptionIndex',
+  audit: 'Audit',
+} as const;

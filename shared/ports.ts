@@ -1,0 +1,199 @@
+/**
+ * The small interfaces through which operations reach the outside world.
+ * Adapters implement them against Azure (Table Storage, Storage Queues, Key Vault)
+ * and real HTTP APIs (Vantagepoint, Microsoft Graph); locally the same adapters run
+ * against Azurite and the project's emulators.
+ */
+import type {
+  AuditEntry,
+  Caller,
+  EmployeeFacts,
+  Group,
+  MailboxReason,
+  MailResource,
+  Member,
+  MemberPrerequisiteCode,
+  StatusCounts,
+  Subscription,
+  SyncSwitch,
+  UserState,
+} from './domain/model';
+
+export interface Page<T> {
+  items: T[];
+  continuationToken: string | null;
+}
+export interface PageRequest {
+  top: number;
+  continuationToken?: string | undefined;
+}
+
+// ---------------------------------------------------------------- storage
+
+export type NewGroup = Omit<Group, 'etag'>;
+export type GroupPatch = Partial<Pick<Group, 'name' | 'description' | 'sync' | 'syncChangedAt' | 'updatedAt' | 'updatedBy'>>;
+
+export interface GroupStore {
+  /** ConflictError DUPLICATE_ID / DUPLICATE_NAME (name unique ignoring case). */
+  create(group: NewGroup): Promise<Group>;
+  get(id: string): Promise<Group | null>;
+  /** filter: case-insensitive substring of name or id. */
+  list(query: PageRequest & { filter?: string | undefined; sync?: SyncSwitch | undefined }): Promise<Page<Group>>;
+  /** Optimistic: PreconditionFailedError when etag is stale; ConflictError DUPLICATE_NAME on rename clash. */
+  update(id: string, patch: GroupPatch, etag: string): Promise<Group>;
+  /** Optimistic as update. */
+  delete(id: string, etag: string): Promise<void>;
+}
+
+/** Per-group membership summary, kept in step with member writes (so the toggle reads O(1)). */
+export interface MemberSummary {
+  memberCount: number;
+  notConfigured: Partial<Record<MemberPrerequisiteCode, number>>;
+}
+
+export type AddMemberOutcome =
+  | { employeeId: string; outcome: 'added' | 'already_member' | 'moved'; fromGroupId?: string }
+  | { employeeId: string; outcome: 'conflict'; otherGroupId: string };
+
+export interface MemberStore {
+  /**
+   * Adds members (prerequisites already evaluated). A user belongs to at most one group:
+   * one in another group is a 'conflict' unless move is true. Bulk writes use Table transactions.
+   */
+  add(groupId: string, members: Member[], options: { move: boolean }): Promise<AddMemberOutcome[]>;
+  /** false when the employee was not a member of that group. */
+  remove(groupId: string, employeeId: string): Promise<boolean>;
+  get(groupId: string, employeeId: string): Promise<Member | null>;
+  /** Reverse lookup: the group this employee belongs to, if any. */
+  groupOf(employeeId: string): Promise<string | null>;
+  list(groupId: string, page: PageRequest): Promise<Page<Member>>;
+  /** First members failing a prerequisite, read from an index (no scan of the group). */
+  listWithIssues(groupId: string, page: PageRequest): Promise<Page<Member>>;
+  summary(groupId: string): Promise<MemberSummary>;
+  /** Re-records prerequisite results (reconciler refresh); keeps summary and index in step. */
+  updatePrerequisites(groupId: string, members: Member[]): Promise<void>;
+  /** Removes every member row of a group (group deletion); returns how many were removed. */
+  removeAll(groupId: string): Promise<number>;
+}
+
+export interface StatusSummary {
+  counts: StatusCounts;
+  computedAt: string;
+}
+/** Status counts per group, written by the reconciler after each pass (derived data). */
+export interface StatusSummaryStore {
+  get(groupId: string): Promise<StatusSummary | null>;
+  put(groupId: string, summary: StatusSummary): Promise<void>;
+}
+
+export interface UserStateStore {
+  /** The stored state, or null when the user has none yet (defaults apply). */
+  get(employeeId: string): Promise<UserState | null>;
+  /** Create when etag is null (ConflictError if it now exists), else replace if etag matches (PreconditionFailedError). */
+  save(state: Omit<UserState, 'etag'>, etag: string | null): Promise<UserState>;
+  delete(employeeId: string): Promise<void>;
+}
+
+export interface SubscriptionLookup {
+  employeeId: string;
+  resource: MailResource;
+  clientStateHash: string;
+}
+
+export interface SubscriptionStore {
+  listForUser(employeeId: string): Promise<Subscription[]>;
+  /** Create (etag null; ConflictError when one exists for (user, resource)) or replace with etag. */
+  save(sub: Omit<Subscription, 'etag'>, etag: string | null): Promise<Subscription>;
+  delete(employeeId: string, resource: MailResource, etag: string): Promise<void>;
+  /** Notification intake: which (user, resource) a Graph subscription id belongs to. */
+  findById(subscriptionId: string): Promise<SubscriptionLookup | null>;
+  /** Pages over all users that have subscriptions (timer sweep). */
+  listUsers(page: PageRequest): Promise<Page<string>>;
+}
+
+export interface AuditLog {
+  append(scope: string, entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  list(scope: string, page: PageRequest): Promise<Page<AuditEntry>>;
+}
+
+// ---------------------------------------------------------------- queues
+
+export interface ReconcileRequest {
+  /** reconcile every member of this group */
+  groupId?: string | undefined;
+  /** or one user */
+  employeeId?: string | undefined;
+  reason: string;
+  requestId: string;
+}
+export interface ReconcileQueue {
+  request(message: ReconcileRequest): Promise<void>;
+}
+
+/** Accepted change notifications for the data-sync consumer (schema in docs/CHANGE-QUEUE.md). */
+export interface ChangeQueue {
+  publish(message: Record<string, unknown>): Promise<void>;
+}
+
+// ---------------------------------------------------------------- secrets
+
+export interface SecretValue {
+  value: string;
+  version: string;
+  updatedOn: string | null;
+}
+export interface SecretSource {
+  /** Cached; re-reads when the cache is older than the refresh interval. */
+  get(name: string): Promise<SecretValue>;
+  /** Forces a fresh read (rotation, invalid_client). */
+  refresh(name: string): Promise<SecretValue>;
+  readonly kind: 'key-vault' | 'environment';
+}
+
+// ---------------------------------------------------------------- Vantagepoint
+
+export interface CredentialHealth {
+  ok: boolean;
+  secretVersion: string | null;
+  lastTokenAt: string | null;
+  lastError: string | null;
+  secretSource: SecretSource['kind'];
+}
+
+export interface VantagepointDirectory {
+  /** UnauthorizedError (bad token), ForbiddenError ADMIN_ROLE / ADMIN_EMPLOYEE; cached briefly. */
+  resolveCaller(bearerToken: string): Promise<Caller>;
+  /** Facts for member prerequisites; unknown ids come back with exists=false. */
+  employeeFacts(employeeIds: string[]): Promise<Map<string, EmployeeFacts>>;
+  /** Token endpoint reachable and credentials accepted (API_CLIENT / PUBLIC_URL checks). */
+  checkCredentials(): Promise<{ ok: boolean; message: string }>;
+  health(): CredentialHealth;
+  /** Re-read the secret and re-acquire tokens now. */
+  refreshCredentials(): Promise<CredentialHealth>;
+}
+
+// ---------------------------------------------------------------- mail provider
+
+export type MailOperation =
+  | { kind: 'create'; employeeId: string; mailbox: string; resource: MailResource; expiresAt: string; clientState: string }
+  | { kind: 'renew'; employeeId: string; subscriptionId: string; expiresAt: string }
+  | { kind: 'delete'; employeeId: string; subscriptionId: string };
+
+export type MailOperationResult =
+  | { ok: true; subscriptionId?: string; expiresAt?: string }
+  | {
+      ok: false;
+      /** permanent: do not retry for this member; gone: subscription no longer exists (recreate / treat as deleted);
+       *  exists: create found one already there; transient: retry with backoff */
+      failure: 'permanent' | 'gone' | 'exists' | 'transient';
+      reason?: MailboxReason;
+      status: number;
+      code: string;
+      message: string;
+    };
+
+export interface MailProvider {
+  /** Applies operations (batched, throttled, retried on Retry-After); one result per operation, same order. */
+  apply(operations: MailOperation[]): Promise<MailOperationResult[]>;
+}
