@@ -1,0 +1,281 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  MAX_PAGE_SIZE,
+  type VantagepointEmployee,
+  type VantagepointOAuthError,
+  type VantagepointRestError,
+  type VantagepointTokenResponse,
+  type VantagepointUser,
+} from '../../../shared/adapters/vantagepoint/wire';
+import defaultSeed from './seed.json';
+
+/** The emulator's data: users (with a password when they may sign in) and employees. */
+export interface SeedData {
+  users: Array<{ Username: string; Password?: string; Employee: string; Status: string; Role: string }>;
+  employees: VantagepointEmployee[];
+}
+
+export interface VantagepointEmulatorOptions {
+  port?: number;
+  seed?: SeedData;
+  /** access-token lifetime (expires_in); default 1799 like Vantagepoint */
+  tokenLifetimeSeconds?: number;
+  clientId?: string;
+  clientSecret?: string;
+  /** clock (epoch ms) for token expiry, so tests can move time instead of sleeping */
+  now?: () => number;
+}
+
+export interface VantagepointEmulator {
+  /** e.g. http://127.0.0.1:7072 — the API is under url + '/api' */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  /** A new client secret (Vantagepoint's "Generate new secret"): the old one and every issued token stop working. */
+  rotateSecret(newSecret: string): void;
+  revokeAllTokens(): void;
+  /** Requests received for exactly this path (no query), or all requests without a path. */
+  requestCount(path?: string): number;
+  /** Successful token grants of this type. */
+  grantCount(grantType: 'password' | 'refresh_token'): number;
+}
+
+export const LOCAL_CLIENT_ID = 'connect-local';
+export const LOCAL_CLIENT_SECRET = 'local-dev-secret';
+const DEFAULT_PAGE_SIZE = 100;
+/** Vantagepoint does not publish its refresh-token lifetime; a working day is a plausible stand-in. */
+const REFRESH_TOKEN_LIFETIME_MS = 8 * 3600 * 1000;
+
+interface IssuedToken {
+  username: string;
+  expiresAt: number;
+}
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: VantagepointOAuthError | VantagepointRestError,
+  ) {
+    super(JSON.stringify(body));
+  }
+}
+
+const oauthError = (error: string, description: string) => new HttpProblem(400, { error, error_description: description });
+const restError = (status: number, message: string, detail: string) => new HttpProblem(status, { message, detail });
+
+/**
+ * An in-memory Vantagepoint that speaks the REST endpoints Connect Sync uses (see
+ * docs/VANTAGEPOINT.md): the OAuth token endpoint, users (including the assumed
+ * `GET /api/user/current`) and employees, with Vantagepoint's field names and paging.
+ */
+class VantagepointState {
+  private clientSecret: string;
+  private readonly accessTokens = new Map<string, IssuedToken>();
+  private readonly refreshTokens = new Map<string, IssuedToken>();
+  private readonly employees: Map<string, VantagepointEmployee>;
+  private readonly users: Map<string, SeedData['users'][number]>;
+  readonly requests = new Map<string, number>();
+  readonly grants = { password: 0, refresh_token: 0 };
+
+  constructor(
+    seed: SeedData,
+    private readonly clientId: string,
+    clientSecret: string,
+    private readonly lifetimeSeconds: number,
+    private readonly now: () => number,
+  ) {
+    this.clientSecret = clientSecret;
+    this.employees = new Map(seed.employees.map((e) => [e.Employee.toLowerCase(), e]));
+    this.users = new Map(seed.users.map((u) => [u.Username.toLowerCase(), u]));
+  }
+
+  rotateSecret(secret: string): void {
+    this.clientSecret = secret;
+    this.revokeAllTokens();
+  }
+
+  revokeAllTokens(): void {
+    this.accessTokens.clear();
+    this.refreshTokens.clear();
+  }
+
+  // ------------------------------------------------------------ POST /api/token
+
+  token(form: URLSearchParams): VantagepointTokenResponse {
+    // Vantagepoint's documented names mix cases (Client_Id for the password grant, client_id for refresh)
+    const field = (name: string) => {
+      for (const [key, value] of form) if (key.toLowerCase() === name) return value;
+      return undefined;
+    };
+    const grantType = field('grant_type');
+    if (!grantType) throw oauthError('invalid_request', 'grant_type is required.');
+    if (grantType !== 'password' && grantType !== 'refresh_token') throw oauthError('unsupported_grant_type', `grant_type "${grantType}" is not supported.`);
+    if (!field('client_id') || field('client_secret') === undefined) throw oauthError('invalid_request', 'client_id and client_secret are required.');
+    if (field('client_id') !== this.clientId || !sameSecret(field('client_secret') ?? '', this.clientSecret)) {
+      throw oauthError('invalid_client', 'The client id or client secret is not valid.');
+    }
+    const username = grantType === 'password' ? this.passwordOwner(field) : this.refreshTokenOwner(field('refresh_token'));
+    this.grants[grantType] += 1;
+    return this.issue(username);
+  }
+
+  private passwordOwner(field: (name: string) => string | undefined): string {
+    const username = field('username');
+    const password = field('password');
+    if (!username || password === undefined) throw oauthError('invalid_request', 'Username and Password are required.');
+    if ((field('integrated') ?? 'N').toUpperCase() !== 'N') throw oauthError('invalid_request', 'Integrated (Windows) authentication is not available.');
+    const user = this.users.get(username.toLowerCase());
+    if (!user || user.Password === undefined || !sameSecret(password, user.Password) || user.Status !== 'Active') {
+      throw oauthError('invalid_grant', 'The user name or password is incorrect.');
+    }
+    return user.Username;
+  }
+
+  private refreshTokenOwner(refreshToken: string | undefined): string {
+    if (!refreshToken) throw oauthError('invalid_request', 'refresh_token is required.');
+    const issued = this.refreshTokens.get(refreshToken);
+    this.refreshTokens.delete(refreshToken); // refresh tokens are single use
+    if (!issued || this.now() >= issued.expiresAt) throw oauthError('invalid_grant', 'The refresh token is invalid or expired.');
+    return issued.username;
+  }
+
+  private issue(username: string): VantagepointTokenResponse {
+    const access = randomBytes(24).toString('base64url');
+    const refresh = randomBytes(24).toString('base64url');
+    this.accessTokens.set(access, { username, expiresAt: this.now() + this.lifetimeSeconds * 1000 });
+    this.refreshTokens.set(refresh, { username, expiresAt: this.now() + REFRESH_TOKEN_LIFETIME_MS });
+    return { access_token: access, token_type: 'bearer', expires_in: this.lifetimeSeconds, refresh_token: refresh };
+  }
+
+  // ------------------------------------------------------------ REST
+
+  /** The signed-in user's name, or 401 like Vantagepoint. */
+  authenticate(authorization: string | undefined): string {
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    const issued = token ? this.accessTokens.get(token) : undefined;
+    if (!token || !issued || this.now() >= issued.expiresAt) {
+      throw restError(401, 'Authorization has been denied for this request.', 'The access token is missing, invalid or expired.');
+    }
+    return issued.username;
+  }
+
+  user(username: string): VantagepointUser {
+    const user = this.users.get(username.toLowerCase());
+    if (!user) throw restError(404, 'Not found.', `User "${username}" does not exist.`);
+    const employee = this.employees.get(user.Employee.toLowerCase());
+    return {
+      Username: user.Username,
+      Employee: user.Employee,
+      Status: user.Status,
+      EmployeeStatus: employee?.Status ?? '',
+      EmployeeName: employee ? `${employee.FirstName} ${employee.LastName}` : '',
+      Role: user.Role,
+    };
+  }
+
+  userPage(query: URLSearchParams): VantagepointUser[] {
+    return page([...this.users.values()], query).map((u) => this.user(u.Username));
+  }
+
+  employee(key: string): VantagepointEmployee {
+    const employee = this.employees.get(key.toLowerCase());
+    if (!employee) throw restError(404, 'Not found.', `Employee "${key}" does not exist.`);
+    return employee;
+  }
+
+  employeePage(query: URLSearchParams): VantagepointEmployee[] {
+    return page([...this.employees.values()], query);
+  }
+}
+
+/** Constant-time comparison of equal-length digests, so response timing reveals nothing about a secret. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** Vantagepoint paging: page is 1-based, pageSize at most 1000. */
+function page<T>(items: T[], query: URLSearchParams): T[] {
+  const pageNumber = Number(query.get('page') ?? '1');
+  const pageSize = Number(query.get('pageSize') ?? String(DEFAULT_PAGE_SIZE));
+  if (!Number.isInteger(pageNumber) || pageNumber < 1 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+    throw restError(400, 'Invalid paging parameters.', `page must be >= 1 and pageSize between 1 and ${MAX_PAGE_SIZE}.`);
+  }
+  return items.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
+}
+
+type Route = (state: VantagepointState, match: RegExpExecArray, query: URLSearchParams) => unknown;
+const ROUTES: Array<[RegExp, Route]> = [
+  [/^\/api\/user$/, (s, _m, q) => s.userPage(q)],
+  [/^\/api\/user\/([^/]+)$/, (s, m) => s.user(decodeURIComponent(m[1] ?? ''))],
+  [/^\/api\/employee$/, (s, _m, q) => s.employeePage(q)],
+  [/^\/api\/employee\/([^/]+)$/, (s, m) => s.employee(decodeURIComponent(m[1] ?? ''))],
+];
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function handle(state: VantagepointState, req: http.IncomingMessage, url: URL): Promise<unknown> {
+  if (url.pathname === '/api/token') {
+    if (req.method !== 'POST') throw restError(405, 'Method not allowed.', 'Use POST.');
+    if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      throw oauthError('invalid_request', 'The body must be application/x-www-form-urlencoded.');
+    }
+    return state.token(new URLSearchParams(await readBody(req)));
+  }
+  const username = state.authenticate(req.headers.authorization);
+  if (req.method !== 'GET') throw restError(405, 'Method not allowed.', 'Only GET is emulated.');
+  // no documented who-am-I endpoint exists; this is the assumption docs/VANTAGEPOINT.md records
+  if (url.pathname === '/api/user/current') return state.user(username);
+  for (const [pattern, route] of ROUTES) {
+    const match = pattern.exec(url.pathname);
+    if (match) return route(state, match, url.searchParams);
+  }
+  throw restError(404, 'Not found.', `No emulated endpoint at ${url.pathname}.`);
+}
+
+export async function startVantagepointEmulator(options: VantagepointEmulatorOptions = {}): Promise<VantagepointEmulator> {
+  const state = new VantagepointState(
+    options.seed ?? (defaultSeed as SeedData),
+    options.clientId ?? LOCAL_CLIENT_ID,
+    options.clientSecret ?? LOCAL_CLIENT_SECRET,
+    options.tokenLifetimeSeconds ?? 1799,
+    options.now ?? Date.now,
+  );
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    state.requests.set(url.pathname, (state.requests.get(url.pathname) ?? 0) + 1);
+    handle(state, req, url)
+      .then((body) => ({ status: 200, body }))
+      .catch((err: unknown) =>
+        err instanceof HttpProblem ? { status: err.status, body: err.body } : { status: 500, body: { message: 'Internal error.', detail: String(err) } },
+      )
+      .then(({ status, body }) => {
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify(body));
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+    rotateSecret: (secret) => state.rotateSecret(secret),
+    revokeAllTokens: () => state.revokeAllTokens(),
+    requestCount: (path) => (path === undefined ? [...state.requests.values()].reduce((a, b) => a + b, 0) : (state.requests.get(path) ?? 0)),
+    grantCount: (grantType) => state.grants[grantType],
+  };
+}
