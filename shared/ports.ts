@@ -126,6 +126,14 @@ export interface ReconcileRequest {
   employeeId?: string | undefined;
   reason: string;
   requestId: string;
+  /** a group pass that ran out of time carries on from here (members continuation token) */
+  continuationToken?: string | undefined;
+  /** the status counts accumulated by the earlier part of an interrupted group pass */
+  partialCounts?: Record<string, number> | undefined;
+  /** renew these subscriptions now whatever their expiry (reauthorizationRequired) */
+  renewSubscriptionIds?: string[] | undefined;
+  /** the provider removed these (subscriptionRemoved): forget and recreate them */
+  removedSubscriptionIds?: string[] | undefined;
 }
 export interface ReconcileQueue {
   request(message: ReconcileRequest): Promise<void>;
@@ -196,4 +204,10 @@ export type MailOperationResult =
 export interface MailProvider {
   /** Applies operations (batched, throttled, retried on Retry-After); one result per operation, same order. */
   apply(operations: MailOperation[]): Promise<MailOperationResult[]>;
+  /**
+   * Finds the provider's subscription ids for (mailbox, resource) after a create answered
+   * "already exists" and our table holds none (an orphan from a lost response). Uses the
+   * provider's list endpoint, which is heavily rate-limited: call only for that case.
+   */
+  findExisting(mailbox: string, resource: MailResource): Promise<string[]>;
 }

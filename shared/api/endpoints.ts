@@ -1,0 +1,276 @@
+import { z } from 'zod';
+import type { Endpoint, ResponseSpec } from '../http/endpoint';
+import * as S from './schemas';
+import { GraphNotificationBatch } from './notifications';
+
+/**
+ * The admin HTTP API of SPEC §3. Function files bind these to operations; the
+ * OpenAPI document is generated from the same objects.
+ */
+const problem = (description: string): ResponseSpec => ({ description, schema: S.ProblemSchema });
+const adminErrors: Record<number, ResponseSpec> = {
+  400: problem('Invalid input; `errors[]` names each bad field'),
+  401: problem('No or invalid Vantagepoint bearer token'),
+  403: problem('Caller lacks Connect Administration (ADMIN_ROLE) or has no employee email (ADMIN_EMPLOYEE)'),
+  503: problem('Storage or Vantagepoint unavailable; retry after Retry-After'),
+};
+const withBody: Record<number, ResponseSpec> = {
+  413: problem('Body too large'),
+  415: problem('Body is not JSON'),
+};
+
+function admin<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(e: Omit<Endpoint<P, Q, B>, 'auth'>): Endpoint<P, Q, B> {
+  return { ...e, auth: 'admin', responses: { ...adminErrors, ...(e.body ? withBody : {}), ...e.responses } };
+}
+
+export const health = {
+  name: 'health',
+  method: 'GET',
+  route: 'health',
+  summary: 'Liveness (no auth)',
+  tag: 'Operations',
+  auth: 'anonymous',
+  responses: { 200: { description: 'Alive', schema: S.Health } },
+} satisfies Endpoint;
+
+export const openapi = {
+  name: 'openapi',
+  method: 'GET',
+  route: 'openapi.json',
+  summary: 'This OpenAPI 3.1 document',
+  tag: 'Operations',
+  auth: 'anonymous',
+  responses: { 200: { description: 'OpenAPI document' } },
+} satisfies Endpoint;
+
+export const connectStatus = admin({
+  name: 'connect-status',
+  method: 'GET',
+  route: 'connect/status',
+  summary: 'Organisation prerequisites, credential health, outbound IP addresses, status counts',
+  tag: 'Connect',
+  responses: { 200: { description: 'Status', schema: S.ConnectStatus } },
+});
+
+export const tokenRefresh = admin({
+  name: 'connect-token-refresh',
+  method: 'POST',
+  route: 'connect/token/refresh',
+  summary: 'Re-read the client secret and re-acquire Vantagepoint tokens now',
+  tag: 'Connect',
+  responses: { 200: { description: 'Credential health after the refresh', schema: S.CredentialHealth } },
+});
+
+export const createGroup = admin({
+  name: 'groups-create',
+  method: 'POST',
+  route: 'groups',
+  summary: 'Create a group (starts disabled)',
+  tag: 'Groups',
+  body: S.CreateGroupBody,
+  responses: {
+    201: { description: 'Created', schema: S.GroupView },
+    409: problem('DUPLICATE_ID or DUPLICATE_NAME'),
+  },
+});
+
+export const listGroups = admin({
+  name: 'groups-list',
+  method: 'GET',
+  route: 'groups',
+  summary: 'The Groups grid: filter on name or id (case-insensitive), sync filter, paging',
+  tag: 'Groups',
+  query: S.ListGroupsQuery,
+  responses: { 200: { description: 'A page of groups', schema: S.GroupPage } },
+});
+
+export const getGroup = admin({
+  name: 'groups-get',
+  method: 'GET',
+  route: 'groups/{groupId}',
+  summary: 'One group with its status counts and ETag',
+  tag: 'Groups',
+  params: S.GroupParams,
+  responses: { 200: { description: 'The group', schema: S.GroupView }, 404: problem('GROUP_NOT_FOUND') },
+});
+
+export const patchGroup = admin({
+  name: 'groups-patch',
+  method: 'PATCH',
+  route: 'groups/{groupId}',
+  summary: 'Rename or describe a group',
+  tag: 'Groups',
+  params: S.GroupParams,
+  body: S.PatchGroupBody,
+  ifMatch: true,
+  responses: {
+    200: { description: 'The updated group', schema: S.GroupView },
+    404: problem('GROUP_NOT_FOUND'),
+    409: problem('DUPLICATE_NAME'),
+    412: problem('If-Match does not match'),
+  },
+});
+
+export const deleteGroup = admin({
+  name: 'groups-delete',
+  method: 'DELETE',
+  route: 'groups/{groupId}',
+  summary: 'Delete a group (refused while enabled)',
+  tag: 'Groups',
+  params: S.GroupParams,
+  ifMatch: true,
+  responses: {
+    204: { description: 'Deleted' },
+    404: problem('GROUP_NOT_FOUND'),
+    409: problem('GROUP_ENABLED'),
+    412: problem('If-Match does not match'),
+  },
+});
+
+export const listMembers = admin({
+  name: 'members-list',
+  method: 'GET',
+  route: 'groups/{groupId}/members',
+  summary: 'Members with status and reason',
+  tag: 'Members',
+  params: S.GroupParams,
+  query: S.ListMembersQuery,
+  responses: { 200: { description: 'A page of members', schema: S.MemberPage }, 404: problem('GROUP_NOT_FOUND') },
+});
+
+export const addMembers = admin({
+  name: 'members-add',
+  method: 'POST',
+  route: 'groups/{groupId}/members',
+  summary: 'Add users (bulk; one result per id; `move` takes them from another group)',
+  tag: 'Members',
+  params: S.GroupParams,
+  body: S.AddMembersBody,
+  responses: {
+    200: { description: 'One result per id', schema: S.AddMembersResult },
+    404: problem('GROUP_NOT_FOUND'),
+    409: problem('MEMBER_IN_OTHER_GROUP (every id conflicted)'),
+  },
+});
+
+export const removeMember = admin({
+  name: 'members-remove',
+  method: 'DELETE',
+  route: 'groups/{groupId}/members/{employeeId}',
+  summary: 'Remove a member (stops their sync)',
+  tag: 'Members',
+  params: S.MemberParams,
+  responses: { 204: { description: 'Removed' }, 404: problem('GROUP_NOT_FOUND or MEMBER_NOT_FOUND') },
+});
+
+export const toggleGroup = admin({
+  name: 'groups-sync-toggle',
+  method: 'PUT',
+  route: 'groups/{groupId}/sync',
+  summary: 'The toggle: enable or disable synchronization for the whole group',
+  tag: 'Synchronization',
+  params: S.GroupParams,
+  body: S.SwitchBody,
+  ifMatch: true,
+  responses: {
+    200: { description: 'The group, the member prerequisite summary, reconciliation requested', schema: S.ToggleResult },
+    404: problem('GROUP_NOT_FOUND'),
+    409: problem('ORG_PREREQUISITES_NOT_MET, listing each failing prerequisite in `prerequisites`'),
+    412: problem('If-Match does not match'),
+  },
+});
+
+export const preflight = admin({
+  name: 'groups-sync-preflight',
+  method: 'GET',
+  route: 'groups/{groupId}/sync/preflight',
+  summary: 'Dry run of enabling: every prerequisite and which members would not be configured',
+  tag: 'Synchronization',
+  params: S.GroupParams,
+  query: S.PageQuery,
+  responses: { 200: { description: 'Preflight', schema: S.Preflight }, 404: problem('GROUP_NOT_FOUND') },
+});
+
+export const history = admin({
+  name: 'groups-history',
+  method: 'GET',
+  route: 'groups/{groupId}/history',
+  summary: 'Audit trail of the group, newest first',
+  tag: 'Groups',
+  params: S.GroupParams,
+  query: S.PageQuery,
+  responses: { 200: { description: 'History', schema: S.HistoryPage }, 404: problem('GROUP_NOT_FOUND') },
+});
+
+export const getUserSync = admin({
+  name: 'users-sync-get',
+  method: 'GET',
+  route: 'users/{employeeId}/sync',
+  summary: 'Why is (or is not) this user syncing: every step in evaluation order',
+  tag: 'Users',
+  params: S.UserParams,
+  responses: { 200: { description: 'The why view', schema: S.UserSyncView }, 404: problem('USER_NOT_FOUND') },
+});
+
+export const putUserSync = admin({
+  name: 'users-sync-put',
+  method: 'PUT',
+  route: 'users/{employeeId}/sync',
+  summary: 'Personal switch (a disabled group overrides it)',
+  tag: 'Users',
+  params: S.UserParams,
+  body: S.SwitchBody,
+  responses: { 200: { description: 'The why view after the change', schema: S.UserSyncView }, 404: problem('USER_NOT_FOUND') },
+});
+
+export const forceUserSync = admin({
+  name: 'users-sync-force',
+  method: 'POST',
+  route: 'users/{employeeId}/sync/force',
+  summary: 'Clear a suspension and reconcile this user now',
+  tag: 'Users',
+  params: S.UserParams,
+  responses: { 202: { description: 'Reconciliation requested', schema: S.UserSyncView }, 404: problem('USER_NOT_FOUND') },
+});
+
+export const ALL_ENDPOINTS: Endpoint[] = [
+  health,
+  openapi,
+  connectStatus,
+  tokenRefresh,
+  createGroup,
+  listGroups,
+  getGroup,
+  patchGroup,
+  deleteGroup,
+  listMembers,
+  addMembers,
+  removeMember,
+  toggleGroup,
+  preflight,
+  history,
+  getUserSync,
+  putUserSync,
+  forceUserSync,
+] as Endpoint[];
+
+export const graphNotifications = {
+  name: 'notifications-graph',
+  method: 'POST',
+  route: 'notifications/graph',
+  summary: 'Microsoft Graph webhook: validation handshake, change and lifecycle notifications',
+  tag: 'Webhooks',
+  auth: 'anonymous',
+  query: z.object({ validationToken: z.string().max(1024).optional() }),
+  body: GraphNotificationBatch,
+  responses: {
+    200: { description: 'Validation handshake: the decoded token as text/plain' },
+    202: { description: 'Accepted (persisted to the change queue or deliberately dropped)' },
+    400: problem('Malformed notification batch'),
+    413: problem('Body too large'),
+    415: problem('Body is not JSON'),
+    503: problem('Storage unavailable; Graph retries'),
+  },
+} satisfies Endpoint;
+
+ALL_ENDPOINTS.push(graphNotifications as Endpoint);

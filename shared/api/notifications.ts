@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/**
+ * Microsoft Graph change and lifecycle notifications as delivered to the webhook.
+ * Items are parsed one by one so one malformed item never costs the others.
+ */
+export const GraphNotification = z
+  .object({
+    subscriptionId: z.string().min(1).max(128),
+    clientState: z.string().max(128).optional(),
+    changeType: z.string().max(64).optional(),
+    lifecycleEvent: z.enum(['reauthorizationRequired', 'subscriptionRemoved', 'missed']).optional(),
+    resource: z.string().max(1024).optional(),
+    resourceData: z.object({ id: z.string().max(512).optional() }).loose().optional(),
+    subscriptionExpirationDateTime: z.string().max(64).optional(),
+    tenantId: z.string().max(64).optional(),
+  })
+  .meta({ id: 'GraphNotification' });
+
+export const GraphNotificationBatch = z
+  .object({ value: z.array(z.unknown()).min(1).max(1000) })
+  .meta({ id: 'GraphNotificationBatch' });
+
+/** Graph's validation tokens are short; anything longer is not a handshake we answer. */
+export const MAX_VALIDATION_TOKEN_LENGTH = 1024;
+
+/**
+ * The message the data-sync consumer reads from the change queue (docs/CHANGE-QUEUE.md).
+ * Never contains clientState.
+ */
+export const ChangeMessage = z
+  .object({
+    schema: z.literal('connect-sync.change/1'),
+    kind: z.enum(['change', 'resync']),
+    employeeId: z.string(),
+    groupId: z.string().nullable(),
+    resource: z.enum(['events', 'contacts', 'messages']),
+    subscriptionId: z.string(),
+    changeType: z.string().nullable(),
+    resourcePath: z.string().nullable(),
+    resourceId: z.string().nullable(),
+    tenantId: z.string().nullable(),
+    receivedAt: z.string(),
+    requestId: z.string(),
+  })
+  .meta({ id: 'ChangeMessage' });
+export type ChangeMessage = z.infer<typeof ChangeMessage>;

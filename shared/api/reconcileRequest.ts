@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { GroupId, EmployeeId } from './schemas';
+
+/** A reconcile-requests queue message, as producers write it (shared/ports.ts ReconcileRequest). */
+export const ReconcileRequestMessage = z
+  .object({
+    groupId: GroupId.optional(),
+    employeeId: EmployeeId.optional(),
+    reason: z.string().max(200),
+    requestId: z.string().max(200),
+    continuationToken: z.string().max(4096).optional(),
+    partialCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
+    renewSubscriptionIds: z.array(z.string().max(128)).max(10).optional(),
+    removedSubscriptionIds: z.array(z.string().max(128)).max(10).optional(),
+  })
+  .refine((m) => m.groupId !== undefined || m.employeeId !== undefined, { message: 'groupId or employeeId is required' });

@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import { MEMBER_PREREQUISITES, SYNC_STATUSES } from '../domain/model';
+
+/**
+ * One zod schema per payload: the single source of validation, TypeScript types
+ * and the OpenAPI document. `.meta({id})` names the OpenAPI component.
+ */
+
+// Table Storage forbids / \ # ? and control characters in keys; ids are also shown in URLs.
+export const GroupId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1–64 letters, digits, "_", "." or "-", starting with a letter or digit')
+  .meta({ id: 'GroupId', description: 'Immutable external id chosen at creation' });
+
+export const EmployeeId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, 'must be 1–32 letters, digits, "_", "." or "-", starting with a letter or digit')
+  .meta({ id: 'EmployeeId', description: 'Vantagepoint employee key' });
+
+const noControl = (s: string) => !/[\u0000-\u001f\u007f-\u009f]/.test(s);
+const DisplayName = z.string().trim().min(1).max(100).refine(noControl, 'must not contain control characters');
+const Description = z.string().max(1000).refine(noControl, 'must not contain control characters');
+
+export const SyncStatus = z.enum(SYNC_STATUSES).meta({ id: 'SyncStatus' });
+export const MailboxAccess = z.enum(['office365', 'google']).meta({ id: 'MailboxAccess' });
+export const SyncSwitch = z.enum(['enabled', 'disabled']).meta({ id: 'SyncSwitch' });
+
+const Top = z.coerce.number().int().min(1).max(200).default(50);
+const ContinuationToken = z.string().min(1).max(4096).optional();
+
+// ---------------------------------------------------------------- inputs
+
+export const GroupParams = z.object({ groupId: GroupId });
+export const MemberParams = z.object({ groupId: GroupId, employeeId: EmployeeId });
+export const UserParams = z.object({ employeeId: EmployeeId });
+
+export const CreateGroupBody = z
+  .strictObject({
+    id: GroupId,
+    name: DisplayName,
+    description: Description.optional(),
+    mailboxAccess: MailboxAccess,
+  })
+  .meta({ id: 'CreateGroup' });
+
+export const PatchGroupBody = z
+  .strictObject({ name: DisplayName.optional(), description: Description.optional() })
+  .refine((b) => b.name !== undefined || b.description !== undefined, { message: 'give name or description' })
+  .meta({ id: 'PatchGroup' });
+
+export const ListGroupsQuery = z.object({
+  filter: z.string().max(100).optional(),
+  sync: SyncSwitch.optional(),
+  top: Top,
+  continuationToken: ContinuationToken,
+});
+
+export const ListMembersQuery = z.object({
+  status: SyncStatus.optional(),
+  top: Top,
+  continuationToken: ContinuationToken,
+});
+
+export const PageQuery = z.object({ top: Top, continuationToken: ContinuationToken });
+
+export const AddMembersBody = z
+  .strictObject({
+    employeeIds: z.array(EmployeeId).min(1).max(1000),
+    move: z.boolean().default(false),
+  })
+  .meta({ id: 'AddMembers' });
+
+export const SwitchBody = z.strictObject({ enabled: z.boolean() }).meta({ id: 'Switch' });
+
+// ---------------------------------------------------------------- outputs
+
+export const PrerequisiteResult = z
+  .object({ code: z.string(), ok: z.boolean(), message: z.string() })
+  .meta({ id: 'PrerequisiteResult' });
+
+export const StatusCounts = z
+  .object(Object.fromEntries(SYNC_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof SYNC_STATUSES)[number], z.ZodNumber>)
+  .meta({ id: 'StatusCounts' });
+
+export const GroupView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    mailboxAccess: MailboxAccess,
+    sync: SyncSwitch,
+    counts: StatusCounts,
+    memberCount: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    updatedBy: z.string(),
+    etag: z.string(),
+  })
+  .meta({ id: 'Group' });
+
+export const MemberView = z
+  .object({
+    employeeId: z.string(),
+    name: z.string(),
+    email: z.string(),
+    status: SyncStatus,
+    reason: z.string().nullable(),
+    message: z.string(),
+  })
+  .meta({ id: 'Member' });
+
+export const HistoryEntry = z
+  .object({ at: z.string(), by: z.string(), action: z.string(), from: z.unknown(), to: z.unknown(), requestId: z.string() })
+  .meta({ id: 'HistoryEntry' });
+
+const page = <T extends z.ZodType>(item: T, id: string) =>
+  z.object({ items: z.array(item), continuationToken: z.string().nullable() }).meta({ id });
+
+export const GroupPage = page(GroupView, 'GroupPage');
+export const MemberPage = page(MemberView, 'MemberPage');
+export const HistoryPage = page(HistoryEntry, 'HistoryPage');
+
+export const AddMembersResult = z
+  .object({
+    results: z.array(
+      z.object({
+        employeeId: z.string(),
+        outcome: z.enum(['added', 'already_member', 'moved', 'conflict']),
+        otherGroupId: z.string().optional(),
+        fromGroupId: z.string().optional(),
+        prerequisite: z.enum(MEMBER_PREREQUISITES).nullable(),
+        message: z.string(),
+      }),
+    ),
+    added: z.number().int(),
+    conflicts: z.number().int(),
+    reconciliationRequested: z.boolean(),
+  })
+  .meta({ id: 'AddMembersResult' });
+
+export const MemberPrerequisiteSummary = z
+  .object({
+    memberCount: z.number().int(),
+    notConfigured: z.record(z.string(), z.number().int()),
+    affected: z.array(z.object({ employeeId: z.string(), name: z.string(), reason: z.string(), message: z.string() })),
+    affectedContinuationToken: z.string().nullable(),
+  })
+  .meta({ id: 'MemberPrerequisiteSummary' });
+
+export const ToggleResult = z
+  .object({
+    group: GroupView,
+    changed: z.boolean(),
+    members: MemberPrerequisiteSummary,
+    reconciliation: z.object({ requested: z.boolean() }),
+  })
+  .meta({ id: 'ToggleResult' });
+
+export const Preflight = z
+  .object({
+    groupId: z.string(),
+    canEnable: z.boolean(),
+    organisation: z.array(PrerequisiteResult),
+    members: MemberPrerequisiteSummary,
+  })
+  .meta({ id: 'Preflight' });
+
+export const CredentialHealth = z
+  .object({
+    ok: z.boolean(),
+    secretVersion: z.string().nullable(),
+    lastTokenAt: z.string().nullable(),
+    lastError: z.string().nullable(),
+    secretSource: z.enum(['key-vault', 'environment']),
+  })
+  .meta({ id: 'CredentialHealth' });
+
+export const ConnectStatus = z
+  .object({
+    organisation: z.array(PrerequisiteResult),
+    credential: CredentialHealth,
+    outboundIpAddresses: z.array(z.string()),
+    counts: StatusCounts,
+    groups: z.number().int(),
+  })
+  .meta({ id: 'ConnectStatus' });
+
+export const UserSyncView = z
+  .object({
+    employeeId: z.string(),
+    groupId: z.string().nullable(),
+    userEnabled: z.boolean(),
+    status: SyncStatus,
+    reason: z.string().nullable(),
+    message: z.string(),
+    steps: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })),
+    subscriptions: z.array(
+      z.object({ resource: z.string(), id: z.string(), expiresAt: z.string(), createdAt: z.string(), lastRenewedAt: z.string().nullable() }),
+    ),
+    lastErrors: z.array(z.object({ at: z.string(), resource: z.string(), code: z.string(), message: z.string() })),
+    nextRetryAt: z.string().nullable(),
+  })
+  .meta({ id: 'UserSync' });
+
+export const Health = z.object({ status: z.literal('ok'), time: z.string() }).meta({ id: 'Health' });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    requestId: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem' });

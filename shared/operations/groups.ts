@@ -1,0 +1,85 @@
+import type { Services } from '../services';
+import type { z } from 'zod';
+import type * as S from '../api/schemas';
+import { ConflictError, PreconditionFailedError } from '../errors';
+import type { EndpointResult } from '../http/endpoint';
+import { mapPage } from './paging';
+import { actor, audit, etagMatches, groupScope, type OperationContext } from './context';
+import { loadGroupView, requireGroup, withEtag } from './views';
+
+type Deps = Pick<Services, 'storage'>;
+
+export async function createGroup(deps: Deps, body: z.output<typeof S.CreateGroupBody>, ctx: OperationContext): Promise<EndpointResult> {
+  const at = ctx.now.toISOString();
+  const group = await deps.storage.groups.create({
+    id: body.id,
+    name: body.name,
+    description: body.description ?? '',
+    mailboxAccess: body.mailboxAccess,
+    sync: 'disabled',
+    syncChangedAt: at,
+    createdAt: at,
+    updatedAt: at,
+    updatedBy: actor(ctx),
+  });
+  await audit(deps.storage.audit, ctx, {
+    action: 'group.create',
+    target: group.id,
+    from: null,
+    to: { name: group.name, description: group.description, mailboxAccess: group.mailboxAccess, sync: group.sync },
+    scopes: [groupScope(group.id)],
+  });
+  const view = await loadGroupView(deps.storage, group);
+  return { ...withEtag(view, 201), headers: { etag: view.etag, location: `/api/groups/${encodeURIComponent(group.id)}` } };
+}
+
+export async function listGroups(deps: Deps, query: z.output<typeof S.ListGroupsQuery>): Promise<EndpointResult> {
+  const page = await deps.storage.groups.list(query);
+  return { status: 200, body: await mapPage(page, (g) => loadGroupView(deps.storage, g)) };
+}
+
+export async function getGroup(deps: Deps, groupId: string): Promise<EndpointResult> {
+  return withEtag(await loadGroupView(deps.storage, await requireGroup(deps.storage, groupId)));
+}
+
+export async function patchGroup(
+  deps: Deps,
+  input: { groupId: string; body: z.output<typeof S.PatchGroupBody>; ifMatch: string | null },
+  ctx: OperationContext,
+): Promise<EndpointResult> {
+  const group = await requireGroup(deps.storage, input.groupId);
+  if (!etagMatches(input.ifMatch, group.etag)) throw new PreconditionFailedError();
+  const patch = {
+    ...(input.body.name !== undefined ? { name: input.body.name } : {}),
+    ...(input.body.description !== undefined ? { description: input.body.description } : {}),
+  };
+  // Without If-Match the read ETag still guards the write: a concurrent change is a 412, never overwritten.
+  const updated = await deps.storage.groups.update(group.id, { ...patch, updatedAt: ctx.now.toISOString(), updatedBy: actor(ctx) }, group.etag);
+  await audit(deps.storage.audit, ctx, {
+    action: 'group.update',
+    target: group.id,
+    from: { ...(patch.name !== undefined ? { name: group.name } : {}), ...(patch.description !== undefined ? { description: group.description } : {}) },
+    to: patch,
+    scopes: [groupScope(group.id)],
+  });
+  return withEtag(await loadGroupView(deps.storage, updated));
+}
+
+export async function deleteGroup(deps: Deps, input: { groupId: string; ifMatch: string | null }, ctx: OperationContext): Promise<EndpointResult> {
+  const group = await requireGroup(deps.storage, input.groupId);
+  if (!etagMatches(input.ifMatch, group.etag)) throw new PreconditionFailedError();
+  if (group.sync === 'enabled') {
+    throw new ConflictError('GROUP_ENABLED', `Group '${group.id}' is enabled; disable synchronization before deleting it.`);
+  }
+  // The group row goes first (guarded by its ETag, so a concurrent enable wins); members follow.
+  await deps.storage.groups.delete(group.id, group.etag);
+  const removed = await deps.storage.members.removeAll(group.id);
+  await audit(deps.storage.audit, ctx, {
+    action: 'group.delete',
+    target: group.id,
+    from: { name: group.name, memberCount: removed },
+    to: null,
+    scopes: [groupScope(group.id)],
+  });
+  return { status: 204 };
+}

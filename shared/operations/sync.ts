@@ -1,0 +1,106 @@
+import type { SyncSwitch } from '../domain/model';
+import { ConflictError, PreconditionFailedError } from '../errors';
+import type { EndpointResult } from '../http/endpoint';
+import type { Services } from '../services';
+import { actor, audit, CONNECT_SCOPE, etagMatches, groupScope, nudge, type OperationContext } from './context';
+import { blockingFailures, memberPrerequisiteSummary, organisationPrerequisites } from './prerequisites';
+import { loadGroupView, requireGroup } from './views';
+import { countStatusesOverall } from './statusCounts';
+
+type Deps = Pick<Services, 'config' | 'secrets' | 'directory' | 'storage'>;
+
+const AFFECTED_PAGE = 20;
+/** Concurrent toggles without If-Match re-read and retry; each accepted change is audited once. */
+const MAX_ATTEMPTS = 10;
+
+/**
+ * The toggle. Constant work whatever the group's size: read the group, write its
+ * switch (ETag-guarded), one audit row, one queue message. Member prerequisite
+ * results are read from the per-group summary, never by visiting members.
+ */
+export async function toggleGroupSync(
+  deps: Deps,
+  input: { groupId: string; enabled: boolean; ifMatch: string | null },
+  ctx: OperationContext,
+): Promise<EndpointResult> {
+  const target: SyncSwitch = input.enabled ? 'enabled' : 'disabled';
+  let orgChecked = false;
+  for (let attempt = 1; ; attempt++) {
+    const group = await requireGroup(deps.storage, input.groupId);
+    if (!etagMatches(input.ifMatch, group.etag)) throw new PreconditionFailedError();
+    if (group.sync === target) return toggleResponse(deps, group, false, false);
+    if (target === 'enabled' && !orgChecked) {
+      const failing = blockingFailures(await organisationPrerequisites(deps));
+      if (failing.length > 0) {
+        throw new ConflictError(
+          'ORG_PREREQUISITES_NOT_MET',
+          `Synchronization cannot be enabled: ${failing.map((f) => f.code).join(', ')} not met.`,
+          { prerequisites: failing },
+        );
+      }
+      orgChecked = true;
+    }
+    const at = ctx.now.toISOString();
+    let updated;
+    try {
+      updated = await deps.storage.groups.update(group.id, { sync: target, syncChangedAt: at, updatedAt: at, updatedBy: actor(ctx) }, group.etag);
+    } catch (err) {
+      if (err instanceof PreconditionFailedError && input.ifMatch === null && attempt < MAX_ATTEMPTS) continue;
+      throw err;
+    }
+    await audit(deps.storage.audit, ctx, { action: 'group.sync', target: group.id, from: group.sync, to: target, scopes: [groupScope(group.id)] });
+    const requested = await nudge(deps.storage.reconcileQueue, ctx, { groupId: group.id, reason: `group.sync.${target}` });
+    return toggleResponse(deps, updated, true, requested);
+  }
+}
+
+async function toggleResponse(deps: Deps, group: Parameters<typeof loadGroupView>[1], changed: boolean, requested: boolean): Promise<EndpointResult> {
+  const [view, members] = await Promise.all([
+    loadGroupView(deps.storage, group),
+    memberPrerequisiteSummary(deps.storage, group.id, { top: AFFECTED_PAGE }),
+  ]);
+  return {
+    status: 200,
+    headers: { etag: view.etag },
+    body: { group: view, changed, members, reconciliation: { requested } },
+  };
+}
+
+export async function preflight(deps: Deps, input: { groupId: string; top: number; continuationToken?: string | undefined }): Promise<EndpointResult> {
+  const group = await requireGroup(deps.storage, input.groupId);
+  const [organisation, members] = await Promise.all([
+    organisationPrerequisites(deps),
+    memberPrerequisiteSummary(deps.storage, group.id, input),
+  ]);
+  return {
+    status: 200,
+    body: { groupId: group.id, canEnable: blockingFailures(organisation).length === 0, organisation, members },
+  };
+}
+
+export async function connectStatus(deps: Deps): Promise<EndpointResult> {
+  const [organisation, overall] = await Promise.all([organisationPrerequisites(deps), countStatusesOverall(deps.storage)]);
+  return {
+    status: 200,
+    body: {
+      organisation,
+      credential: deps.directory.health(),
+      outboundIpAddresses: deps.config.OUTBOUND_IP_ADDRESSES,
+      counts: overall.counts,
+      groups: overall.groups,
+    },
+  };
+}
+
+export async function refreshCredentials(deps: Deps, ctx: OperationContext): Promise<EndpointResult> {
+  const before = deps.directory.health();
+  const after = await deps.directory.refreshCredentials();
+  await audit(deps.storage.audit, ctx, {
+    action: 'credentials.refresh',
+    target: 'vantagepoint',
+    from: { secretVersion: before.secretVersion },
+    to: { secretVersion: after.secretVersion, ok: after.ok },
+    scopes: [CONNECT_SCOPE],
+  });
+  return { status: 200, body: after };
+}

@@ -1,0 +1,74 @@
+import { emptyCounts } from '../domain';
+import type { Group, StatusCounts } from '../domain/model';
+import type { Storage } from '../adapters/tables';
+import type { MemberSummary, StatusSummary } from '../ports';
+import { NotFoundError } from '../errors';
+
+export interface GroupViewBody {
+  id: string;
+  name: string;
+  description: string;
+  mailboxAccess: Group['mailboxAccess'];
+  sync: Group['sync'];
+  counts: StatusCounts;
+  memberCount: number;
+  createdAt: string;
+  updatedAt: string;
+  updatedBy: string;
+  etag: string;
+}
+
+const total = (counts: Partial<Record<string, number>>) => Object.values(counts).reduce<number>((a, b) => a + (b ?? 0), 0);
+
+/**
+ * Status counts of a group without reading its members: a disabled group's members
+ * are all disabled at once; an enabled group uses the reconciler's last summary when
+ * it is newer than the switch, otherwise (just enabled) everyone eligible is pending.
+ * Members added since the summary are counted as pending so the total is always right.
+ */
+export function groupCounts(group: Pick<Group, 'sync' | 'syncChangedAt'>, members: MemberSummary, status: StatusSummary | null): StatusCounts {
+  const counts = emptyCounts();
+  if (group.sync === 'disabled') {
+    counts.disabled = members.memberCount;
+    return counts;
+  }
+  if (status && status.computedAt >= group.syncChangedAt) {
+    Object.assign(counts, status.counts);
+  } else {
+    counts.not_configured = total(members.notConfigured);
+  }
+  counts.pending += Math.max(0, members.memberCount - total(counts));
+  return counts;
+}
+
+export function toGroupView(group: Group, members: MemberSummary, status: StatusSummary | null): GroupViewBody {
+  return {
+    id: group.id,
+    name: group.name,
+    description: group.description,
+    mailboxAccess: group.mailboxAccess,
+    sync: group.sync,
+    counts: groupCounts(group, members, status),
+    memberCount: members.memberCount,
+    createdAt: group.createdAt,
+    updatedAt: group.updatedAt,
+    updatedBy: group.updatedBy,
+    etag: group.etag,
+  };
+}
+
+export async function loadGroupView(storage: Storage, group: Group): Promise<GroupViewBody> {
+  const [members, status] = await Promise.all([storage.members.summary(group.id), storage.statusSummaries.get(group.id)]);
+  return toGroupView(group, members, status);
+}
+
+export async function requireGroup(storage: Storage, groupId: string): Promise<Group> {
+  const group = await storage.groups.get(groupId);
+  if (!group) throw new NotFoundError('GROUP_NOT_FOUND', `No group with id '${groupId}'.`);
+  return group;
+}
+
+/** Single-resource responses carry the ETag header too (SPEC §3). */
+export function withEtag(view: GroupViewBody, status = 200) {
+  return { status, body: view, headers: { etag: view.etag } };
+}

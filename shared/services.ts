@@ -1,0 +1,44 @@
+import type { Config } from './config';
+import { loadConfig } from './config';
+import { createMailProvider } from './adapters/graph';
+import { createSecretSource } from './adapters/secrets';
+import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
+import { createVantagepointDirectory } from './adapters/vantagepoint';
+import type { MailProvider, SecretSource, VantagepointDirectory } from './ports';
+
+/** Everything an operation may reach, built once per process from the configuration. */
+export interface Services {
+  config: Config;
+  storage: Storage;
+  secrets: SecretSource;
+  directory: VantagepointDirectory;
+  mail: MailProvider;
+}
+
+let services: Promise<Services> | undefined;
+
+/**
+ * The composition root. Adapters are chosen by configuration only: Azurite and the
+ * emulators locally, Azure and the real APIs in production — same code paths.
+ */
+export function getServices(): Promise<Services> {
+  services ??= build().catch((err: unknown) => {
+    services = undefined; // a storage outage at start-up must not poison the process
+    throw err;
+  });
+  return services;
+}
+
+async function build(): Promise<Services> {
+  const config = loadConfig();
+  const secrets = createSecretSource(config);
+  const storage = createStorage(storageTargetFromConfig(config));
+  await storage.ensureReady();
+  return {
+    config,
+    storage,
+    secrets,
+    directory: createVantagepointDirectory(config, secrets),
+    mail: createMailProvider(config, secrets),
+  };
+}
