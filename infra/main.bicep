@@ -1,0 +1,233 @@
+// Connect Sync: the whole system in one resource group. Native resources only (no
+// registry modules) so the files compile offline. See docs/DEPLOY.md.
+targetScope = 'resourceGroup'
+
+@minLength(1)
+@maxLength(64)
+@description('Environment name (azd sets it); part of every resource name.')
+param environmentName string
+
+@description('Azure region of every resource (must offer Flex Consumption).')
+param location string = resourceGroup().location
+
+// --- Vantagepoint -------------------------------------------------------------
+
+@description('Public HTTPS base URL of Vantagepoint, e.g. https://acme.deltekfirst.com/acme')
+param vantagepointBaseUrl string
+
+@allowed(['vantagepoint', 'windows'])
+@description('Vantagepoint authentication mode; `windows` is reported as an unmet prerequisite (not supported).')
+param vantagepointAuthMode string = 'vantagepoint'
+
+@description('Vantagepoint database name sent with token requests (empty for the default database).')
+param vantagepointDatabase string = ''
+
+@description('Client ID from Vantagepoint API Authorization.')
+param vantagepointClientId string
+
+@description('Vantagepoint user the service acts as.')
+param vantagepointServiceUsername string
+
+@description('Comma-separated Vantagepoint security roles that grant Connect Administration.')
+param connectAdminRoles string = 'ADMIN'
+
+@minValue(1)
+param callerCacheSeconds int = 60
+
+@description('Client secret from Vantagepoint API Authorization. Empty keeps the vault\'s current version.')
+@secure()
+param vantagepointClientSecret string = ''
+
+@description('Password of the Vantagepoint service user. Empty keeps the vault\'s current version.')
+@secure()
+param vantagepointServicePassword string = ''
+
+@minValue(1)
+@description('How often (seconds) the app checks Key Vault for a new secret version.')
+param secretRefreshSeconds int = 300
+
+@description('Addresses to publish for the Vantagepoint allow list (comma-separated, e.g. a NAT gateway\'s). Empty publishes the Function App\'s possible outbound addresses.')
+param outboundIpAddresses string = ''
+
+// --- Microsoft Graph ------------------------------------------------------------
+
+@description('Entra tenant of the mailboxes.')
+param graphTenantId string = tenant().tenantId
+
+@description('Application (client) id of the Graph app registration.')
+param graphClientId string
+
+@description('Key Vault secret name of the Graph client secret; empty makes the app use its managed identity for Graph.')
+param graphClientSecretName string = 'graph-client-secret'
+
+@description('Client secret of the Graph app registration. Empty keeps the vault\'s current version.')
+@secure()
+param graphClientSecret string = ''
+
+@description('Comma-separated subset of events,contacts,messages.')
+param graphResources string = 'events,contacts,messages'
+
+@minValue(45)
+@maxValue(10080)
+param subscriptionLifetimeMinutes int = 4320
+
+@minValue(5)
+@maxValue(10000)
+param subscriptionRenewalMarginMinutes int = 1440
+
+@minValue(1)
+param graphWriteLimit int = 500
+
+@minValue(1)
+param graphWriteWindowSeconds int = 20
+
+// --- Reconciler -------------------------------------------------------------------
+
+@description('6-field NCRONTAB schedule of the reconciler timer.')
+param reconcileSchedule string = '0 */5 * * * *'
+
+@minValue(1)
+param reconcileTimeBudgetSeconds int = 240
+
+@minValue(1)
+param reconcileConcurrency int = 32
+
+@minValue(1)
+param reconcileMaxFailures int = 10
+
+// --- Hosting ------------------------------------------------------------------------
+
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var tags = {
+  'azd-env-name': environmentName
+  application: 'connect-sync'
+}
+var names = {
+  identity: 'id-connect-${token}'
+  workspace: 'log-connect-${token}'
+  appInsights: 'appi-connect-${token}'
+  storage: 'stconnect${token}'
+  keyVault: 'kv-connect-${token}'
+  plan: 'plan-connect-${token}'
+  functionApp: 'func-connect-${token}'
+  deploymentContainer: 'deployment-package'
+}
+// Keep in step with the *_SECRET_NAME defaults in shared/config.ts.
+var vantagepointClientSecretName = 'vantagepoint-client-secret'
+var vantagepointServicePasswordSecretName = 'vantagepoint-service-password'
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    name: names.identity
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    workspaceName: names.workspace
+    appInsightsName: names.appInsights
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: names.storage
+    location: location
+    tags: tags
+    deploymentContainerName: names.deploymentContainer
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+    vantagepointClientSecretName: vantagepointClientSecretName
+    vantagepointClientSecret: vantagepointClientSecret
+    vantagepointServicePasswordSecretName: vantagepointServicePasswordSecretName
+    vantagepointServicePassword: vantagepointServicePassword
+    graphClientSecretName: graphClientSecretName
+    graphClientSecret: graphClientSecret
+  }
+}
+
+module access 'modules/access.bicep' = {
+  name: 'access'
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+  }
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  // The host starts as soon as the settings land: its grants must exist first.
+  dependsOn: [access]
+  params: {
+    name: names.functionApp
+    planName: names.plan
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    blobServiceUri: storage.outputs.blobServiceUri
+    queueServiceUri: storage.outputs.queueServiceUri
+    tableServiceUri: storage.outputs.tableServiceUri
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    keyVaultUri: keyVault.outputs.uri
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    vantagepointBaseUrl: vantagepointBaseUrl
+    vantagepointAuthMode: vantagepointAuthMode
+    vantagepointDatabase: vantagepointDatabase
+    vantagepointClientId: vantagepointClientId
+    vantagepointServiceUsername: vantagepointServiceUsername
+    connectAdminRoles: connectAdminRoles
+    callerCacheSeconds: callerCacheSeconds
+    vantagepointClientSecretName: vantagepointClientSecretName
+    vantagepointServicePasswordSecretName: vantagepointServicePasswordSecretName
+    secretRefreshSeconds: secretRefreshSeconds
+    outboundIpAddressesOverride: outboundIpAddresses
+    graphTenantId: graphTenantId
+    graphClientId: graphClientId
+    graphClientSecretName: graphClientSecretName
+    graphResources: graphResources
+    subscriptionLifetimeMinutes: subscriptionLifetimeMinutes
+    subscriptionRenewalMarginMinutes: subscriptionRenewalMarginMinutes
+    graphWriteLimit: graphWriteLimit
+    graphWriteWindowSeconds: graphWriteWindowSeconds
+    reconcileSchedule: reconcileSchedule
+    reconcileTimeBudgetSeconds: reconcileTimeBudgetSeconds
+    reconcileConcurrency: reconcileConcurrency
+    reconcileMaxFailures: reconcileMaxFailures
+  }
+}
+
+// azd stores outputs as environment values (`azd env get-values`).
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output FUNCTION_APP_BASE_URL string = functionApp.outputs.baseUrl
+output GRAPH_NOTIFICATION_URL string = functionApp.outputs.graphNotificationUrl
+output OUTBOUND_IP_ADDRESSES string = functionApp.outputs.outboundIpAddresses
+output KEY_VAULT_NAME string = keyVault.outputs.name
+output KEY_VAULT_URL string = keyVault.outputs.uri
+output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
