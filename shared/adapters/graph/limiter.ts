@@ -51,7 +51,7 @@ export class WriteLimiter {
     if (!(options.limit >= 1) || !(options.windowMs > 0)) throw new RangeError('limit and windowMs must be positive');
     this.limit = Math.floor(options.limit);
     this.windowMs = options.windowMs;
-    this.marginMs = options.safetyMarginMs ?? Math.min(250, options.windowMs * 0.02);
+    this.marginMs = options.safetyMarginMs ?? Math.min(250, options.windowMs * 0.05);
     this.clock = options.clock ?? systemClock;
   }
 

@@ -1,0 +1,226 @@
+import { parseConfig, type Config } from '../../shared/config';
+import { createMailProvider, KeyedSemaphore, WriteLimiter, type MailProviderOptions } from '../../shared/adapters/graph';
+import type { MailOperation, MailOperationResult, SecretSource, SecretValue } from '../../shared/ports';
+import type { MailResource } from '../../shared/domain/model';
+import {
+  GRAPH_EMULATOR_DEFAULTS,
+  startGraphEmulator,
+  startNotificationReceiver,
+  type GraphEmulator,
+  type GraphEmulatorOptions,
+  type NotificationReceiver,
+} from '../../dev/emulators/graph/server';
+
+const SECRET_NAME = 'graph-client-secret';
+const RESOURCES: MailResource[] = ['events', 'contacts', 'messages'];
+const inDays = (days: number): string => new Date(Date.now() + days * 86_400_000).toISOString();
+
+function configFor(emulator: GraphEmulator, receiver: NotificationReceiver): Config {
+  return parseConfig({
+    CONNECT_ENVIRONMENT: 'development',
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    VANTAGEPOINT_BASE_URL: 'http://127.0.0.1:1',
+    VANTAGEPOINT_CLIENT_ID: 'connect-local',
+    VANTAGEPOINT_SERVICE_USERNAME: 'svc',
+    VANTAGEPOINT_CLIENT_SECRET: 'x',
+    VANTAGEPOINT_SERVICE_PASSWORD: 'x',
+    GRAPH_BASE_URL: `${emulator.url}/v1.0`,
+    GRAPH_AUTHORITY_HOST: emulator.url,
+    GRAPH_TENANT_ID: GRAPH_EMULATOR_DEFAULTS.tenantId,
+    GRAPH_CLIENT_ID: GRAPH_EMULATOR_DEFAULTS.clientId,
+    GRAPH_CLIENT_SECRET_NAME: SECRET_NAME,
+    GRAPH_NOTIFICATION_URL: receiver.url,
+    GRAPH_WRITE_LIMIT: '10',
+    GRAPH_WRITE_WINDOW_SECONDS: '1',
+  });
+}
+
+/** A secret source holding a sequence of versions: get() serves the current one, refresh() moves to the next. */
+class VersionedSecrets implements SecretSource {
+  readonly kind = 'environment' as const;
+  refreshes = 0;
+  private index = 0;
+  constructor(private readonly versions: string[]) {}
+  get(): Promise<SecretValue> {
+    return Promise.resolve({ value: this.versions[this.index] ?? '', version: `v${this.index}`, updatedOn: null });
+  }
+  refresh(): Promise<SecretValue> {
+    this.refreshes++;
+    this.index = Math.min(this.index + 1, this.versions.length - 1);
+    return this.get();
+  }
+}
+
+/** Real fetch, observed: which URLs the provider called. */
+function observedFetch(calls: string[]): typeof fetch {
+  return (input, init) => {
+    calls.push(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    return fetch(input, init);
+  };
+}
+
+const creates = (employeeId: string, mailbox: string, resources = RESOURCES): MailOperation[] =>
+  resources.map((resource) => ({ kind: 'create', employeeId, mailbox, resource, expiresAt: inDays(3), clientState: `cs-${employeeId}-${resource}` }));
+
+function failureOf(result: MailOperationResult | undefined): Record<string, unknown> {
+  if (!result || result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result)}`);
+  return result;
+}
+
+describe('Graph MailProvider against the emulator', () => {
+  let receiver: NotificationReceiver;
+  let emulator: GraphEmulator;
+  let config: Config;
+  let calls: string[];
+
+  async function setUp(options: GraphEmulatorOptions = {}): Promise<void> {
+    emulator = await startGraphEmulator({ writeLimit: 10, writeWindowSeconds: 1, ...options });
+    config = configFor(emulator, receiver);
+    calls = [];
+  }
+
+  function provider(options: MailProviderOptions = {}, secrets: SecretSource = new VersionedSecrets([GRAPH_EMULATOR_DEFAULTS.clientSecret])) {
+    return createMailProvider(config, secrets, {
+      fetch: observedFetch(calls),
+      limiter: new WriteLimiter({ limit: config.GRAPH_WRITE_LIMIT, windowMs: config.GRAPH_WRITE_WINDOW_SECONDS * 1000 }),
+      mailboxes: new KeyedSemaphore(4),
+      ...options,
+    });
+  }
+
+  const batchCalls = (): number => calls.filter((u) => u.endsWith('/v1.0/$batch')).length;
+  const tokenCalls = (): number => calls.filter((u) => u.endsWith('/oauth2/v2.0/token')).length;
+
+  beforeAll(async () => {
+    receiver = await startNotificationReceiver();
+  });
+  afterEach(() => emulator.stop());
+  afterAll(() => receiver.stop());
+
+  it('creates, renews and deletes subscriptions through $batch, one result per operation in order', async () => {
+    await setUp({ writeLimit: 100 });
+    const mail = provider({ limiter: new WriteLimiter({ limit: 100, windowMs: 1000 }) });
+    const operations = ['E1', 'E2', 'E3'].flatMap((e) => creates(e, `${e.toLowerCase()}@contoso.com`));
+
+    const created = await mail.apply(operations);
+    expect(created.every((r) => r.ok && typeof r.subscriptionId === 'string')).toBe(true);
+    expect(batchCalls()).toBe(1);
+    const live = emulator.subscriptions();
+    expect(live).toHaveLength(9);
+    operations.forEach((op, i) => {
+      const sub = live.find((s) => s.id === (created[i] as { subscriptionId: string }).subscriptionId);
+      expect(op.kind === 'create' && sub?.clientState === op.clientState && sub.resource === `users/${op.mailbox}/${op.resource}`).toBe(true);
+      expect(sub?.notificationUrl).toBe(receiver.url);
+      expect(sub?.lifecycleNotificationUrl).toBe(receiver.url);
+    });
+
+    const ids = created.map((r) => (r as { subscriptionId: string }).subscriptionId);
+    const expiresAt = inDays(5);
+    const renewed = await mail.apply(ids.map((subscriptionId, i) => ({ kind: 'renew', employeeId: operations[i]?.employeeId ?? '', subscriptionId, expiresAt })));
+    expect(renewed).toEqual(ids.map((subscriptionId) => ({ ok: true, subscriptionId, expiresAt })));
+
+    const deleted = await mail.apply(ids.map((subscriptionId, i) => ({ kind: 'delete', employeeId: operations[i]?.employeeId ?? '', subscriptionId })));
+    expect(deleted.every((r) => r.ok)).toBe(true);
+    expect(emulator.subscriptions()).toHaveLength(0);
+  });
+
+  it('classifies missing and forbidden mailboxes as permanent with their reasons', async () => {
+    await setUp();
+    const results = await provider().apply([
+      ...creates('E1', 'missing-ann@contoso.com', ['events']),
+      ...creates('E2', 'forbidden-ben@contoso.com', ['events']),
+      ...creates('E3', 'cat@contoso.com', ['events']),
+    ]);
+    expect(failureOf(results[0])).toMatchObject({ failure: 'permanent', reason: 'MAILBOX_NOT_FOUND', status: 404, code: 'MailboxNotEnabledForRESTAPI' });
+    expect(failureOf(results[1])).toMatchObject({ failure: 'permanent', reason: 'MAILBOX_ACCESS_DENIED', status: 403, code: 'ErrorAccessDenied' });
+    expect(results[2]?.ok).toBe(true);
+  });
+
+  it('reports a duplicate create as exists, and finds the existing subscription', async () => {
+    await setUp();
+    const mail = provider();
+    const [first] = await mail.apply(creates('E1', 'dan@contoso.com', ['events']));
+    const [second] = await mail.apply(creates('E1', 'dan@contoso.com', ['events']));
+    expect(failureOf(second)).toMatchObject({ failure: 'exists', status: 409 });
+    expect(await mail.findExisting('dan@contoso.com', 'events')).toEqual([(first as { subscriptionId: string }).subscriptionId]);
+    expect(await mail.findExisting('dan@contoso.com', 'contacts')).toEqual([]);
+  });
+
+  it('reports renew and delete of a subscription Graph no longer has as gone', async () => {
+    await setUp();
+    const mail = provider();
+    const [created] = await mail.apply(creates('E1', 'eve@contoso.com', ['events']));
+    const id = (created as { subscriptionId: string }).subscriptionId;
+    emulator.removeSubscription(id);
+    const results = await mail.apply([
+      { kind: 'renew', employeeId: 'E1', subscriptionId: id, expiresAt: inDays(4) },
+      { kind: 'delete', employeeId: 'E1', subscriptionId: id },
+    ]);
+    expect(results.map((r) => failureOf(r).failure)).toEqual(['gone', 'gone']);
+  });
+
+  it('honours 429 Retry-After per request and loses no operation', async () => {
+    await setUp(); // Graph allows 10 writes per second...
+    const mail = provider({ limiter: new WriteLimiter({ limit: 20, windowMs: 1000 }) }); // ...the client believes 20
+    const operations = Array.from({ length: 10 }, (_, i) => creates(`E${i}`, `user${i}@contoso.com`)).flat(); // 30
+    const results = await mail.apply(operations);
+    expect(results).toHaveLength(30);
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(emulator.stats().throttled).toBeGreaterThan(0);
+    expect(emulator.subscriptions()).toHaveLength(30);
+  });
+
+  it('stays within the write limit when sized to it: saturates without a single 429', async () => {
+    await setUp();
+    const operations = Array.from({ length: 8 }, (_, i) => creates(`E${i}`, `user${i}@contoso.com`)).flat(); // 24
+    const results = await provider().apply(operations);
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(emulator.stats()).toMatchObject({ writes: 24, throttled: 0 });
+  });
+
+  it('keeps at most 4 requests in flight per mailbox', async () => {
+    await setUp({ writeLimit: 100, faults: { latencyMs: [30, 30] } });
+    const mail = provider({ limiter: new WriteLimiter({ limit: 100, windowMs: 1000 }) });
+    const created = await mail.apply(creates('E1', 'fay@contoso.com'));
+    const ids = created.map((r) => (r as { subscriptionId: string }).subscriptionId);
+    emulator.resetStats();
+    const renews: MailOperation[] = Array.from({ length: 12 }, (_, i) => ({ kind: 'renew', employeeId: 'E1', subscriptionId: ids[i % 3] ?? '', expiresAt: inDays(2) }));
+    const results = await mail.apply(renews);
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(emulator.stats()).toMatchObject({ maxConcurrentPerMailbox: 4, throttled: 0 });
+  });
+
+  it('ends as transient after bounded retries of 5xx', async () => {
+    await setUp({ faults: { errorRate: 1 } });
+    const [result] = await provider({ maxTransientRetries: 1 }).apply(creates('E1', 'gus@contoso.com', ['events']));
+    expect(failureOf(result)).toMatchObject({ failure: 'transient', status: 503 });
+    expect(batchCalls()).toBe(2);
+  });
+
+  it('ends as transient when Graph cannot be reached, without throwing', async () => {
+    await setUp();
+    await emulator.stop();
+    const results = await provider({ maxTransientRetries: 0 }).apply(creates('E1', 'hal@contoso.com', ['events', 'contacts']));
+    expect(results.map((r) => failureOf(r))).toEqual([
+      expect.objectContaining({ failure: 'transient', status: 0, code: 'NetworkError' }),
+      expect.objectContaining({ failure: 'transient', status: 0, code: 'NetworkError' }),
+    ]);
+    emulator = await startGraphEmulator(); // afterEach stops it
+  });
+
+  it('reuses its app-only token across calls', async () => {
+    await setUp();
+    const mail = provider();
+    await mail.apply(creates('E1', 'ida@contoso.com', ['events']));
+    await mail.apply(creates('E2', 'jim@contoso.com', ['events']));
+    expect(tokenCalls()).toBe(1);
+  });
+
+  it('follows a rotated client secret: re-reads it once when the old one is refused', async () => {
+    await setUp();
+    const secrets = new VersionedSecrets(['revoked-secret', GRAPH_EMULATOR_DEFAULTS.clientSecret]);
+    const [result] = await provider({}, secrets).apply(creates('E1', 'kim@contoso.com', ['events']));
+    expect(result?.ok).toBe(true);
+    expect(secrets.refreshes).toBe(1);
+  });
+});
