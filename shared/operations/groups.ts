@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type * as S from '../api/schemas';
 import { ConflictError, PreconditionFailedError } from '../errors';
 import type { EndpointResult } from '../http/endpoint';
-import { mapPage } from './paging';
+import { mapPage } from '../util/concurrency';
 import { actor, audit, etagMatches, groupScope, type OperationContext } from './context';
 import { loadGroupView, requireGroup, withEtag } from './views';
 

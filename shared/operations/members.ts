@@ -6,7 +6,7 @@ import { ConflictError, NotFoundError } from '../errors';
 import type { EndpointResult } from '../http/endpoint';
 import type { Services } from '../services';
 import { actor, audit, groupScope, nudge, userScope, type OperationContext } from './context';
-import { mapPage } from './paging';
+import { mapPage } from '../util/concurrency';
 import { loadUserSync } from './userSync';
 import { requireGroup } from './views';
 

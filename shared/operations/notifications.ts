@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { ChangeMessage, GraphNotification } from '../api/notifications';
 import type { Services } from '../services';
 import type { SubscriptionLookup } from '../ports';
-import { mapLimited } from './paging';
+import { mapLimited } from '../util/concurrency';
 import { loadUserFacts, resolveUser, updateUserState } from './userSync';
 import type { RequestContext } from '../http/endpoint';
 

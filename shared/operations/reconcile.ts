@@ -6,7 +6,7 @@ import { describe, type Log } from '../http/endpoint';
 import type { MailOperation, MailOperationResult, ReconcileRequest } from '../ports';
 import type { Services } from '../services';
 import { hashClientState } from './notifications';
-import { mapLimited } from './paging';
+import { mapLimited } from '../util/concurrency';
 import { loadUserFacts, resolveUser, updateUserState, type UserFacts } from './userSync';
 
 type Deps = Pick<Services, 'storage' | 'config' | 'mail'>;

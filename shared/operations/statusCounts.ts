@@ -1,7 +1,7 @@
 import { emptyCounts } from '../domain';
 import type { StatusCounts } from '../domain/model';
 import type { Storage } from '../adapters/tables';
-import { mapLimited } from './paging';
+import { mapLimited } from '../util/concurrency';
 import { groupCounts } from './views';
 
 /** Dashboard totals: the sum of every group's counts (O(groups), never O(members)). */

@@ -1,0 +1,50 @@
+import { QueueClient, QueueServiceClient, type StoragePipelineOptions } from '@azure/storage-queue';
+import { ValidationError } from '../errors';
+import type { ChangeQueue, ReconcileQueue } from '../ports';
+import { storageCall } from './tables/failures';
+import type { StorageTarget } from './tables/target';
+
+/** Storage queue messages are at most 64 KiB; the text is sent as is (host.json: messageEncoding "none"). */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+const QUEUE_NAME = /^(?=.{3,63}$)[a-z0-9](-?[a-z0-9])+$/;
+
+/** Few, quick tries: a producer behind an HTTP request must answer 503 promptly when storage is down. */
+const QUEUE_OPTIONS: StoragePipelineOptions = {
+  retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000, tryTimeoutInMs: 10_000 },
+};
+
+export function checkQueueName(name: string): string {
+  if (!QUEUE_NAME.test(name)) throw new Error(`'${name}' is not a valid storage queue name`);
+  return name;
+}
+
+/** A client for one queue (also used by the development host's queue trigger). */
+export function createQueueClient(target: StorageTarget, name: string): QueueClient {
+  checkQueueName(name);
+  if ('connectionString' in target) {
+    return QueueServiceClient.fromConnectionString(target.connectionString, QUEUE_OPTIONS).getQueueClient(name);
+  }
+  return new QueueClient(`${target.queueServiceUri.replace(/\/+$/, '')}/${name}`, target.credential, QUEUE_OPTIONS);
+}
+
+/** Creates the queue if needed; idempotent. */
+export function ensureQueue(client: QueueClient): Promise<void> {
+  return storageCall(`create queue ${client.name}`, () => client.createIfNotExists().then(() => undefined));
+}
+
+/** Sends one JSON message as plain text. */
+export async function sendJson(client: QueueClient, message: unknown): Promise<void> {
+  const text = JSON.stringify(message);
+  if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
+    throw new ValidationError([{ field: 'message', message: `is larger than the ${MAX_MESSAGE_BYTES}-byte queue message limit` }]);
+  }
+  await storageCall(`send to ${client.name}`, () => client.sendMessage(text));
+}
+
+export function createReconcileQueue(client: QueueClient): ReconcileQueue {
+  return { request: (message) => sendJson(client, message) };
+}
+
+export function createChangeQueue(client: QueueClient): ChangeQueue {
+  return { publish: (message) => sendJson(client, message) };
+}

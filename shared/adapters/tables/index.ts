@@ -1,0 +1,86 @@
+import type { TableClient } from '@azure/data-tables';
+import { QUEUES, TABLES } from '../../functionRegistry';
+import type {
+  AuditLog,
+  ChangeQueue,
+  GroupStore,
+  MemberStore,
+  ReconcileQueue,
+  StatusSummaryStore,
+  SubscriptionStore,
+  UserStateStore,
+} from '../../ports';
+import { checkQueueName, createChangeQueue, createQueueClient, createReconcileQueue, ensureQueue } from '../queues';
+import { createAuditLog } from './audit';
+import { storageCall } from './failures';
+import { createGroupStore } from './groups';
+import { createMemberStore } from './members';
+import { createStatusSummaryStore } from './statusSummaries';
+import { createSubscriptionStore } from './subscriptions';
+import { tableClient, type StorageTarget } from './target';
+import { createUserStateStore } from './userState';
+
+export { storageTargetFromConfig, type StorageTarget } from './target';
+
+export interface Storage {
+  groups: GroupStore;
+  members: MemberStore;
+  statusSummaries: StatusSummaryStore;
+  userState: UserStateStore;
+  subscriptions: SubscriptionStore;
+  audit: AuditLog;
+  reconcileQueue: ReconcileQueue;
+  changeQueue: ChangeQueue;
+  /** creates tables and queues idempotently; call once per process (memoised) */
+  ensureReady(): Promise<void>;
+}
+
+export interface StorageOptions {
+  /** Prepended to every table name (tests isolate themselves with it). */
+  tablePrefix?: string;
+  /** Prepended to every queue name. */
+  queuePrefix?: string;
+}
+
+const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
+
+function checkTableName(name: string): string {
+  if (!TABLE_NAME.test(name)) throw new Error(`'${name}' is not a valid table name`);
+  return name;
+}
+
+export function createStorage(target: StorageTarget, options: StorageOptions = {}): Storage {
+  const tables = Object.fromEntries(
+    Object.entries(TABLES).map(([key, name]) => [key, tableClient(target, checkTableName(`${options.tablePrefix ?? ''}${name}`))]),
+  ) as Record<keyof typeof TABLES, TableClient>;
+  const queueName = (name: string) => checkQueueName(`${options.queuePrefix ?? ''}${name}`);
+  const reconcile = createQueueClient(target, queueName(QUEUES.reconcile));
+  const changes = createQueueClient(target, queueName(QUEUES.changes));
+
+  let ready: Promise<void> | undefined;
+  const prepare = async () => {
+    await Promise.all([
+      ...Object.values(tables).map((t) => storageCall(`create table ${t.tableName}`, () => t.createTable())),
+      ensureQueue(reconcile),
+      ensureQueue(changes),
+    ]);
+  };
+
+  return {
+    groups: createGroupStore(tables.groups),
+    members: createMemberStore(tables.members, tables.memberships),
+    statusSummaries: createStatusSummaryStore(tables.members),
+    userState: createUserStateStore(tables.userState),
+    subscriptions: createSubscriptionStore(tables.subscriptions, tables.subscriptionIndex),
+    audit: createAuditLog(tables.audit),
+    reconcileQueue: createReconcileQueue(reconcile),
+    changeQueue: createChangeQueue(changes),
+    ensureReady() {
+      ready ??= prepare().catch((err: unknown) => {
+        ready = undefined; // storage down at start-up: the next call tries again
+        throw err;
+      });
+      return ready;
+    },
+  };
+}
