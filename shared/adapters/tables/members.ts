@@ -1,7 +1,7 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { MEMBER_PREREQUISITES, type Member, type MemberPrerequisiteCode } from '../../domain/model';
 import { ConflictError } from '../../errors';
-import { mapLimited } from '../../operations/paging';
+import { mapLimited } from '../../util/concurrency';
 import type { AddMemberOutcome, MemberStore, MemberSummary } from '../../ports';
 import { compact, count, etagOf, text, textOrNull, type Row } from './entity';
 import { storageCall } from './failures';
