@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot, sampleSettingsValues, stackSettings } from '../../dev/env';
+import { startGraphEmulator, type GraphEmulator } from '../../dev/emulators/graph/server';
+import { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
+import { freePort } from '../../dev/support/ports';
+
+/**
+ * The whole service for black-box API tests: the run's Azurite, both emulators in
+ * this process (so tests can steer them: rotate secrets, inject faults) and the
+ * compiled development host as a child process, exactly as `npm start` runs it.
+ * Requires `npm run build` first (`npm test` does it).
+ */
+export interface Stack {
+  /** e.g. http://127.0.0.1:PORT/api */
+  baseUrl: string;
+  vantagepoint: VantagepointEmulator;
+  graph: GraphEmulator;
+  /** the settings the functions run with */
+  env: Record<string, string>;
+  /** the host's stdout and stderr, to read when a test fails */
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 5_000;
+
+export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
+  const storage = process.env.TEST_STORAGE_CONNECTION;
+  if (!storage) throw new Error('TEST_STORAGE_CONNECTION is not set: run under jest (test/support/globalSetup.ts starts Azurite)');
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop();
+  };
+  try {
+    const vantagepoint = await startVantagepointEmulator({ port: 0 });
+    stops.push(() => vantagepoint.stop());
+    const graph = await startGraphEmulator({ port: 0 });
+    stops.push(() => graph.stop());
+    const functionsPort = await freePort();
+    const env = {
+      ...sampleSettingsValues(),
+      ...stackSettings({ storageConnectionString: storage, vantagepointUrl: vantagepoint.url, graphUrl: graph.url, functionsPort }),
+      FUNCTIONS_PORT: String(functionsPort),
+      ...overrides,
+    };
+    const host = startHostProcess(env);
+    stops.push(() => host.stop());
+    const baseUrl = `http://127.0.0.1:${functionsPort}/api`;
+    await waitUntilHealthy(baseUrl, host);
+    return { baseUrl, vantagepoint, graph, env, logFile: host.logFile, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** A Vantagepoint access token for `username` from the emulator's password grant. */
+export async function adminToken(stack: Stack, username = 'admin', password = username): Promise<string> {
+  const res = await fetch(`${stack.vantagepoint.url}/api/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      Username: username,
+      Password: password,
+      Integrated: 'N',
+      Client_Id: LOCAL_CLIENT_ID,
+      client_secret: LOCAL_CLIENT_SECRET,
+    }),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (res.status !== 200 || !body.access_token) throw new Error(`token request for ${username} failed with ${res.status}`);
+  return body.access_token;
+}
+
+interface HostProcess {
+  logFile: string;
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+function startHostProcess(env: Record<string, string>): HostProcess {
+  const script = path.join(repoRoot(), 'dist', 'dev', 'host.js');
+  if (!fs.existsSync(script)) throw new Error(`${script} is missing: run "npm run build" first`);
+  const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'connect-stack-')), 'host.log');
+  const fd = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd); // the child holds its own copy
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', () => resolve(null));
+  });
+  return {
+    logFile,
+    exited,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const forced = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(forced);
+    },
+  };
+}
+
+/** Ready when GET /api/health answers 200; a host that exits first fails with its log. */
+async function waitUntilHealthy(baseUrl: string, host: HostProcess): Promise<void> {
+  let exitCode: number | null | undefined;
+  void host.exited.then((code) => {
+    exitCode = code;
+  });
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`the development host exited (${exitCode}) before answering:\n${logTail(host.logFile)}`);
+    if (await answers(`${baseUrl}/health`)) return;
+    if (Date.now() > deadline) throw new Error(`the development host did not answer within ${READY_TIMEOUT_MS} ms:\n${logTail(host.logFile)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url);
+    await res.arrayBuffer(); // release the connection
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function logTail(file: string, lines = 40): string {
+  return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+}
