@@ -6,9 +6,6 @@ import { z } from 'zod';
  * Keep this list, local.settings.sample.json, docs/CONFIGURATION.md and the
  * Function App settings in infra/ in step: a test compares them.
  */
-const bool = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
 const csv = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));

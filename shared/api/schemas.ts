@@ -17,7 +17,11 @@ export const EmployeeId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, 'must be 1–32 letters, digits, "_", "." or "-", starting with a letter or digit')
   .meta({ id: 'EmployeeId', description: 'Vantagepoint employee key' });
 
-const noControl = (s: string) => !/[\u0000-\u001f\u007f-\u009f]/.test(s);
+/** C0 and C1 control characters have no place in names shown in a grid (nor in Table Storage keys). */
+const noControl = (s: string) => ![...s].some((ch) => {
+  const code = ch.codePointAt(0) ?? 0;
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+});
 const DisplayName = z.string().trim().min(1).max(100).refine(noControl, 'must not contain control characters');
 const Description = z.string().max(1000).refine(noControl, 'must not contain control characters');
 

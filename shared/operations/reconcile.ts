@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { applyOutcomes, countStatuses, emptyCounts, planUser, type PlannedAction } from '../domain';
+import { applyOutcomes, countStatuses, emptyCounts, planUser, toMailOperation, type CreateAction, type PlannedAction } from '../domain';
 import type { Group, MailResource, Member, StatusCounts, Subscription, SyncStatus } from '../domain/model';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors';
 import { describe, type Log } from '../http/endpoint';
-import type { MailOperation, MailOperationResult, ReconcileRequest } from '../ports';
+import type { MailOperationResult, ReconcileRequest } from '../ports';
 import type { Services } from '../services';
 import { hashClientState } from './notifications';
 import { mapLimited } from '../util/concurrency';
-import { loadUserFacts, resolveUser, updateUserState, type UserFacts } from './userSync';
+import { loadUserFacts, resolveUser, updateUserState } from './userSync';
 
 type Deps = Pick<Services, 'storage' | 'config' | 'mail'>;
 
@@ -33,35 +33,27 @@ interface UserRun {
   failed: number;
 }
 
-function toOperation(employeeId: string, mailbox: string, action: PlannedAction, clientStates: Map<string, string>): MailOperation | null {
-  switch (action.kind) {
-    case 'create': {
-      const clientState = randomBytes(32).toString('base64url');
-      clientStates.set(action.resource, clientState);
-      return { kind: 'create', employeeId, mailbox, resource: action.resource, expiresAt: action.expiresAt, clientState };
-    }
-    case 'renew':
-      return { kind: 'renew', employeeId, subscriptionId: action.subscriptionId, expiresAt: action.expiresAt };
-    case 'delete':
-      return { kind: 'delete', employeeId, subscriptionId: action.subscriptionId };
-    case 'forget':
-      return null;
+/**
+ * "Already exists" on create: if our table now holds a row for it, an overlapping run
+ * made it and there is nothing to do; otherwise it is an orphan of a lost response —
+ * delete it at the provider so the next plan creates one we hold the clientState of.
+ * Returns whether anything was deleted (then one immediate re-plan follows; no loop).
+ */
+async function resolveOrphans(deps: Deps, employeeId: string, mailbox: string, adoptions: CreateAction[]): Promise<boolean> {
+  if (adoptions.length === 0) return false;
+  const ours = new Set((await deps.storage.subscriptions.listForUser(employeeId)).map((s) => s.resource));
+  let deleted = false;
+  for (const { resource } of adoptions) {
+    if (ours.has(resource)) continue;
+    const orphans = await deps.mail.findExisting(mailbox, resource);
+    if (orphans.length === 0) continue;
+    await deps.mail.apply(orphans.map((subscriptionId) => ({ kind: 'delete' as const, employeeId, subscriptionId })));
+    deleted = true;
   }
+  return deleted;
 }
 
-/**
- * "Already exists" on create: if our table now holds a subscription for it, an
- * overlapping run made it and there is nothing to do; otherwise it is an orphan of a
- * lost response — delete it at the provider and create once more, so it never loops.
- */
-async function resolveExists(deps: Deps, employeeId: string, mailbox: string, resource: MailResource, op: MailOperation): Promise<MailOperationResult> {
-  const ours = (await deps.storage.subscriptions.listForUser(employeeId)).find((s) => s.resource === resource);
-  if (ours) return { ok: true, subscriptionId: ours.subscriptionId, expiresAt: ours.expiresAt };
-  const orphans = await deps.mail.findExisting(mailbox, resource);
-  if (orphans.length > 0) await deps.mail.apply(orphans.map((subscriptionId) => ({ kind: 'delete', employeeId, subscriptionId })));
-  const [retry] = await deps.mail.apply([op]);
-  return retry ?? { ok: false, failure: 'transient', status: 0, code: 'NO_RESULT', message: 'provider returned no result' };
-}
+const NO_RESULT: MailOperationResult = { ok: false, failure: 'transient', status: 0, code: 'NO_RESULT', message: 'The provider returned no result.' };
 
 /**
  * One user, level-triggered: read desired and actual state, plan, apply through the
@@ -71,10 +63,9 @@ async function resolveExists(deps: Deps, employeeId: string, mailbox: string, re
 export async function reconcileUser(
   deps: Deps,
   employeeId: string,
-  options: ReconcileOptions & { known?: { group: Group; member: Member }; renew?: string[]; removed?: string[] },
+  options: ReconcileOptions & { known?: { group: Group; member: Member }; renew?: string[]; removed?: string[]; replanned?: boolean },
 ): Promise<UserRun> {
   const now = options.now();
-  if (options.removed?.length) await forgetRemoved(deps, employeeId, options.removed);
   const facts = await loadUserFacts(deps, employeeId, options.known);
   const resolved = resolveUser(deps, facts, now);
   const mailbox = facts.member?.email ?? '';
@@ -88,44 +79,38 @@ export async function reconcileUser(
     resources: deps.config.GRAPH_RESOURCES,
     now,
     policy,
+    renewNow: options.renew,
+    removed: options.removed,
   });
-  addForcedRenewals(actions, facts, options.renew ?? [], resolved.syncing, now, policy.lifetimeMinutes);
   if (actions.length === 0) return { employeeId, status: resolved.status, planned: 0, failed: 0 };
 
-  const clientStates = new Map<string, string>();
-  const pairs = actions.map((action) => ({ action, op: toOperation(employeeId, mailbox, action, clientStates) }));
-  const ops = pairs.flatMap((p) => (p.op ? [p.op] : []));
-  const results = ops.length > 0 ? await deps.mail.apply(ops) : [];
+  const clientStates = new Map<MailResource, string>();
+  const ops = actions.map((action) => {
+    const clientState = action.kind === 'create' ? randomBytes(32).toString('base64url') : '';
+    if (action.kind === 'create') clientStates.set(action.resource, clientState);
+    return toMailOperation(action, employeeId, mailbox, clientState);
+  });
+  const calls = ops.flatMap((op) => (op ? [op] : []));
+  const results = calls.length > 0 ? await deps.mail.apply(calls) : [];
   let next = 0;
-  const outcomes = await Promise.all(
-    pairs.map(async ({ action, op }) => {
-      if (!op) return { action, result: { ok: true } as MailOperationResult };
-      let result = results[next++] ?? ({ ok: false, failure: 'transient', status: 0, code: 'NO_RESULT', message: 'provider returned no result' } as MailOperationResult);
-      if (!result.ok && result.failure === 'exists' && action.kind === 'create') result = await resolveExists(deps, employeeId, mailbox, action.resource, op);
-      return { action, result };
-    }),
-  );
+  const outcomes = actions.map((action, i) => ({ action, result: ops[i] ? (results[next++] ?? NO_RESULT) : ({ ok: true } as MailOperationResult) }));
 
   const reduced = applyOutcomes(facts.state, outcomes, now, policy, Math.random);
-  await persistSubscriptions(deps, employeeId, facts.subscriptions, reduced.subscriptions, clientStates, now);
-  const { after } = await updateUserState(deps, employeeId, now, (s) => ({
-    ...s,
-    consecutiveFailures: reduced.state.consecutiveFailures,
-    suspendedReason: reduced.state.suspendedReason,
-    lastErrors: reduced.state.lastErrors,
-    nextRetryAt: reduced.state.nextRetryAt,
-  }));
+  await persistSubscriptions(deps, employeeId, facts.subscriptions, reduced.subscriptions, clientStates);
+  const { after } = await updateUserState(deps, employeeId, now, (s) => ({ ...s, ...reduced.state }));
   const failed = outcomes.filter((o) => !o.result.ok).length;
-  const subscriptions = await deps.storage.subscriptions.listForUser(employeeId);
-  const status = resolveUser(deps, { ...facts, state: after, subscriptions }, now).status;
+  const orphansDeleted = await resolveOrphans(deps, employeeId, mailbox, reduced.needsAdoption);
   options.log('reconcile.user', {
     employeeId,
     groupId: facts.group?.id ?? null,
     actions: countKinds(actions),
     failed,
-    status,
-    reason: failed > 0 ? outcomes.find((o) => !o.result.ok && 'code' in o.result)?.result : undefined,
+    errors: outcomes.flatMap((o) => (o.result.ok ? [] : [`${o.action.kind} ${o.action.resource}: ${o.result.code}`])),
+    orphansDeleted,
   });
+  if (orphansDeleted && !options.replanned) return reconcileUser(deps, employeeId, { ...options, replanned: true, renew: [], removed: [] });
+  const subscriptions = await deps.storage.subscriptions.listForUser(employeeId);
+  const status = resolveUser(deps, { ...facts, state: after, subscriptions }, now).status;
   return { employeeId, status, planned: actions.length, failed };
 }
 
@@ -135,20 +120,6 @@ function countKinds(actions: PlannedAction[]): Record<string, number> {
   return out;
 }
 
-function addForcedRenewals(actions: PlannedAction[], facts: UserFacts, renew: string[], desired: boolean, now: Date, lifetimeMinutes: number) {
-  if (!desired || renew.length === 0) return;
-  for (const sub of facts.subscriptions) {
-    if (!renew.includes(sub.subscriptionId) || actions.some((a) => a.resource === sub.resource)) continue;
-    actions.push({ kind: 'renew', resource: sub.resource, subscriptionId: sub.subscriptionId, expiresAt: new Date(now.getTime() + lifetimeMinutes * 60_000).toISOString() });
-  }
-}
-
-async function forgetRemoved(deps: Deps, employeeId: string, removed: string[]) {
-  for (const sub of await deps.storage.subscriptions.listForUser(employeeId)) {
-    if (removed.includes(sub.subscriptionId)) await deps.storage.subscriptions.delete(employeeId, sub.resource, sub.etag);
-  }
-}
-
 type Reduced = ReturnType<typeof applyOutcomes>['subscriptions'];
 
 async function persistSubscriptions(
@@ -156,35 +127,39 @@ async function persistSubscriptions(
   employeeId: string,
   current: Subscription[],
   changes: Reduced,
-  clientStates: Map<string, string>,
-  now: Date,
+  clientStates: Map<MailResource, string>,
 ) {
   const byResource = new Map(current.map((s) => [s.resource, s]));
-  for (const resource of changes.remove) {
-    const existing = byResource.get(resource);
-    if (existing) await deps.storage.subscriptions.delete(employeeId, resource, existing.etag).catch(ignoreGone);
+  for (const removal of changes.remove) {
+    const existing = byResource.get(removal.resource);
+    if (existing?.subscriptionId === removal.subscriptionId) {
+      await deps.storage.subscriptions.delete(employeeId, removal.resource, existing.etag).catch(ignoreGone);
+      byResource.delete(removal.resource);
+    }
   }
-  for (const sub of changes.upsert) {
-    const existing = byResource.get(sub.resource);
-    const clientState = clientStates.get(sub.resource);
+  for (const write of changes.upsert) {
+    const existing = byResource.get(write.resource);
+    if (write.change === 'renewed') {
+      if (existing?.subscriptionId !== write.subscriptionId) continue;
+      const { etag, ...row } = existing;
+      await deps.storage.subscriptions.save({ ...row, expiresAt: write.expiresAt, lastRenewedAt: write.lastRenewedAt }, etag).catch(ignoreGone);
+      continue;
+    }
     const record = {
       employeeId,
-      resource: sub.resource,
-      subscriptionId: sub.subscriptionId,
-      expiresAt: sub.expiresAt,
-      createdAt: existing && existing.subscriptionId === sub.subscriptionId ? existing.createdAt : now.toISOString(),
-      lastRenewedAt: existing && existing.subscriptionId === sub.subscriptionId ? now.toISOString() : null,
-      clientStateHash: clientState ? hashClientState(clientState) : (existing?.clientStateHash ?? ''),
+      resource: write.resource,
+      subscriptionId: write.subscriptionId,
+      expiresAt: write.expiresAt,
+      createdAt: write.createdAt,
+      lastRenewedAt: null,
+      clientStateHash: hashClientState(clientStates.get(write.resource) ?? ''),
     };
     try {
-      await deps.storage.subscriptions.save(record, existing && !clientState ? existing.etag : null);
+      await deps.storage.subscriptions.save(record, null);
     } catch (err) {
       // An overlapping run recorded its own subscription first: ours must not live beside it.
-      if (err instanceof ConflictError && clientState) {
-        await deps.mail.apply([{ kind: 'delete', employeeId, subscriptionId: sub.subscriptionId }]);
-        continue;
-      }
-      throw err;
+      if (!(err instanceof ConflictError)) throw err;
+      await deps.mail.apply([{ kind: 'delete', employeeId, subscriptionId: write.subscriptionId }]);
     }
   }
 }

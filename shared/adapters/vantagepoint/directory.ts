@@ -5,7 +5,7 @@ import { ForbiddenError, ServiceUnavailableError, UnauthorizedError } from '../.
 import type { CredentialHealth, SecretSource, VantagepointDirectory } from '../../ports';
 import { restDetail, VantagepointApi, type ApiResponse } from './api';
 import { mapWithConcurrency, TtlCache } from './cache';
-import { isValidEmail } from './email';
+import { isValidEmail } from '../../domain/email';
 import { describeError, ServiceTokens } from './tokens';
 import { employeeSchema, MAX_PAGE_SIZE, userSchema, type VantagepointEmployee, type VantagepointUser } from './wire';
 

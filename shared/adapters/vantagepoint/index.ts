@@ -1,5 +1,5 @@
 export { createVantagepointDirectory, type VantagepointDirectoryOptions } from './directory';
-export { isValidEmail } from './email';
+export { isValidEmail } from '../../domain/email';
 export { REQUEST_TIMEOUT_MS } from './api';
 export { TokenRejectedError } from './tokens';
 export * from './wire';

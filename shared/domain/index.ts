@@ -1,0 +1,6 @@
+export * from './model';
+export * from './email';
+export * from './prerequisites';
+export * from './status';
+export * from './backoff';
+export * from './planner';
