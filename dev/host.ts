@@ -160,7 +160,7 @@ function withoutTestModeWarnings(load: () => void): void {
   }
 }
 
-function matchGlob(root: string, glob: string): string[] {
+export function matchGlob(root: string, glob: string): string[] {
   const dir = path.resolve(root, path.dirname(glob));
   if (dir.includes('*')) throw new Error(`unsupported glob "${glob}": wildcards are only supported in the file name`);
   const escaped = path.basename(glob).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*');

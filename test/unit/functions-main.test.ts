@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ALL_ENDPOINTS } from '../../shared/api/endpoints';
+import { sampleSettingsValues } from '../../dev/env';
+import { matchGlob } from '../../dev/host';
+
+/**
+ * package.json `main` is the glob the Functions host loads; an empty or partial match
+ * starts an app with missing functions and only a warning. `npm test` builds first.
+ */
+const root = path.resolve(__dirname, '../..');
+const main = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { main: string }).main;
+
+describe('package.json main', () => {
+  const sources = fs.readdirSync(path.join(root, 'functions')).filter((f) => f.endsWith('.ts'));
+
+  it('matches the compiled file of every function source file, and nothing else', () => {
+    const matched = matchGlob(root, main).map((f) => path.basename(f));
+    expect(sources.length).toBeGreaterThan(0);
+    expect(matched.sort()).toEqual(sources.map((f) => f.replace(/\.ts$/, '.js')).sort());
+  });
+
+  it('registers every endpoint of the contract plus the reconciler triggers', () => {
+    Object.assign(process.env, sampleSettingsValues(root));
+    for (const file of matchGlob(root, main)) require(file);
+    // The compiled registry is a separate module instance from this TypeScript one.
+    const registry = require(path.join(root, 'dist/shared/functionRegistry.js')) as typeof import('../../shared/functionRegistry');
+    const registered = registry.registeredFunctions();
+    for (const endpoint of ALL_ENDPOINTS) {
+      const def = registered.find((d) => d.name === endpoint.name);
+      expect(def).toBeDefined();
+      if (def?.kind !== 'http') throw new Error(`${endpoint.name} is not an http function`);
+      expect(def.options.route).toBe(endpoint.route);
+      expect(def.options.methods).toEqual([endpoint.method]);
+      expect(def.options.authLevel).toBe(endpoint.auth === 'admin' ? 'function' : 'anonymous');
+    }
+    expect(registered.filter((d) => d.kind === 'storageQueue').map((d) => d.name)).toEqual(['reconcile-queue']);
+    expect(registered.filter((d) => d.kind === 'timer').map((d) => d.name)).toEqual(['reconcile-timer']);
+    expect(registered.filter((d) => d.kind === 'http')).toHaveLength(ALL_ENDPOINTS.length);
+  });
+});
