@@ -3,7 +3,7 @@ import { applyOutcomes, countStatuses, emptyCounts, planUser, toMailOperation, t
 import type { Group, MailResource, Member, StatusCounts, Subscription, SyncStatus } from '../domain/model';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors';
 import { describe, type Log } from '../http/endpoint';
-import type { MailOperationResult, ReconcileRequest } from '../ports';
+import type { MailOperation, MailOperationResult, ReconcileRequest } from '../ports';
 import type { Services } from '../services';
 import { hashClientState } from './notifications';
 import { mapLimited } from '../util/concurrency';
@@ -55,63 +55,115 @@ async function resolveOrphans(deps: Deps, employeeId: string, mailbox: string, a
 
 const NO_RESULT: MailOperationResult = { ok: false, failure: 'transient', status: 0, code: 'NO_RESULT', message: 'The provider returned no result.' };
 
-/**
- * One user, level-triggered: read desired and actual state, plan, apply through the
- * mail provider, record each outcome. Safe to run twice at once: our table (one row
- * per user and resource, created with a precondition) decides which subscription lives.
- */
-export async function reconcileUser(
-  deps: Deps,
-  employeeId: string,
-  options: ReconcileOptions & { known?: { group: Group; member: Member }; renew?: string[]; removed?: string[]; replanned?: boolean },
-): Promise<UserRun> {
-  const now = options.now();
-  const facts = await loadUserFacts(deps, employeeId, options.known);
+export interface UserTarget {
+  employeeId: string;
+  /** group and member already read by a group pass (saves two reads per user) */
+  known?: { group: Group; member: Member } | undefined;
+  /** renew these now (reauthorizationRequired) */
+  renew?: string[] | undefined;
+  /** the provider removed these (subscriptionRemoved): forget and recreate */
+  removed?: string[] | undefined;
+}
+
+interface PreparedUser {
+  target: UserTarget;
+  facts: Awaited<ReturnType<typeof loadUserFacts>>;
+  status: SyncStatus;
+  mailbox: string;
+  actions: PlannedAction[];
+  ops: (MailOperation | null)[];
+  clientStates: Map<MailResource, string>;
+}
+
+/** Reads desired and actual state and plans; no writes. */
+async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<PreparedUser> {
+  const facts = await loadUserFacts(deps, target.employeeId, target.known);
   const resolved = resolveUser(deps, facts, now);
   const mailbox = facts.member?.email ?? '';
-  const policy = policyOf(deps.config);
   const actions = planUser({
-    employeeId,
+    employeeId: target.employeeId,
     mailbox,
     desired: resolved.syncing,
     state: facts.state,
     subscriptions: facts.subscriptions,
     resources: deps.config.GRAPH_RESOURCES,
     now,
-    policy,
-    renewNow: options.renew,
-    removed: options.removed,
+    policy: policyOf(deps.config),
+    renewNow: target.renew,
+    removed: target.removed,
   });
-  if (actions.length === 0) return { employeeId, status: resolved.status, planned: 0, failed: 0 };
-
   const clientStates = new Map<MailResource, string>();
   const ops = actions.map((action) => {
     const clientState = action.kind === 'create' ? randomBytes(32).toString('base64url') : '';
     if (action.kind === 'create') clientStates.set(action.resource, clientState);
-    return toMailOperation(action, employeeId, mailbox, clientState);
+    return toMailOperation(action, target.employeeId, mailbox, clientState);
   });
-  const calls = ops.flatMap((op) => (op ? [op] : []));
-  const results = calls.length > 0 ? await deps.mail.apply(calls) : [];
-  let next = 0;
-  const outcomes = actions.map((action, i) => ({ action, result: ops[i] ? (results[next++] ?? NO_RESULT) : ({ ok: true } as MailOperationResult) }));
+  return { target, facts, status: resolved.status, mailbox, actions, ops, clientStates };
+}
 
-  const reduced = applyOutcomes(facts.state, outcomes, now, policy, Math.random);
-  await persistSubscriptions(deps, employeeId, facts.subscriptions, reduced.subscriptions, clientStates);
+/** Records the provider's answers for one user: subscription rows, failure streak, status. */
+async function finishUser(deps: Deps, user: PreparedUser, results: MailOperationResult[], now: Date, log: Log): Promise<UserRun & { orphansDeleted: boolean }> {
+  const { employeeId } = user.target;
+  let next = 0;
+  const outcomes = user.actions.map((action, i) => ({ action, result: user.ops[i] ? (results[next++] ?? NO_RESULT) : ({ ok: true } as MailOperationResult) }));
+  const reduced = applyOutcomes(user.facts.state, outcomes, now, policyOf(deps.config), Math.random);
+  await persistSubscriptions(deps, employeeId, user.facts.subscriptions, reduced.subscriptions, user.clientStates);
   const { after } = await updateUserState(deps, employeeId, now, (s) => ({ ...s, ...reduced.state }));
   const failed = outcomes.filter((o) => !o.result.ok).length;
-  const orphansDeleted = await resolveOrphans(deps, employeeId, mailbox, reduced.needsAdoption);
-  options.log('reconcile.user', {
+  const orphansDeleted = await resolveOrphans(deps, employeeId, user.mailbox, reduced.needsAdoption);
+  const subscriptions = await deps.storage.subscriptions.listForUser(employeeId);
+  const status = resolveUser(deps, { ...user.facts, state: after, subscriptions }, now).status;
+  log('reconcile.user', {
     employeeId,
-    groupId: facts.group?.id ?? null,
-    actions: countKinds(actions),
+    groupId: user.facts.group?.id ?? null,
+    actions: countKinds(user.actions),
     failed,
     errors: outcomes.flatMap((o) => (o.result.ok ? [] : [`${o.action.kind} ${o.action.resource}: ${o.result.code}`])),
     orphansDeleted,
+    status,
   });
-  if (orphansDeleted && !options.replanned) return reconcileUser(deps, employeeId, { ...options, replanned: true, renew: [], removed: [] });
-  const subscriptions = await deps.storage.subscriptions.listForUser(employeeId);
-  const status = resolveUser(deps, { ...facts, state: after, subscriptions }, now).status;
-  return { employeeId, status, planned: actions.length, failed };
+  return { employeeId, status, planned: user.actions.length, failed, orphansDeleted };
+}
+
+/**
+ * Level-triggered reconciliation of a set of users: read desired and actual state,
+ * plan each user (pure), send every provider operation of the set in ONE apply call
+ * (so the provider fills `$batch`es of 20 under the shared write limiter), then record
+ * each outcome. Safe to run twice at once: our table (one row per user and resource,
+ * created with a precondition) decides which subscription lives.
+ */
+export async function reconcileUsers(deps: Deps, targets: UserTarget[], options: ReconcileOptions & { replanned?: boolean }): Promise<UserRun[]> {
+  const now = options.now();
+  const concurrency = deps.config.RECONCILE_CONCURRENCY;
+  const prepared = await mapLimited(targets, (t) => prepareUser(deps, t, now).catch((err: unknown) => failedRun(t.employeeId, err, options.log)), concurrency);
+  const calls = prepared.flatMap((p) => ('ops' in p ? p.ops.flatMap((op) => (op ? [op] : [])) : []));
+  const results = calls.length > 0 ? await deps.mail.apply(calls) : [];
+  let offset = 0;
+  const slices = prepared.map((p) => {
+    const count = 'ops' in p ? p.ops.filter((op) => op !== null).length : 0;
+    offset += count;
+    return results.slice(offset - count, offset);
+  });
+  const runs = await mapLimited(
+    prepared.map((p, i) => ({ p, slice: slices[i] ?? [] })),
+    async ({ p, slice }): Promise<UserRun & { orphansDeleted?: boolean }> => {
+      if (!('ops' in p)) return p;
+      if (p.actions.length === 0) return { employeeId: p.target.employeeId, status: p.status, planned: 0, failed: 0 };
+      return finishUser(deps, p, slice, now, options.log).catch((err: unknown) => failedRun(p.target.employeeId, err, options.log));
+    },
+    concurrency,
+  );
+  // An orphan deleted at the provider is recreated at once (one re-plan, never a loop).
+  const replan = options.replanned ? [] : runs.filter((r) => r.orphansDeleted).map((r) => ({ employeeId: r.employeeId }));
+  if (replan.length === 0) return runs.map(({ orphansDeleted: _o, ...run }) => run);
+  const again = new Map((await reconcileUsers(deps, replan, { ...options, replanned: true })).map((r) => [r.employeeId, r]));
+  return runs.map(({ orphansDeleted: _o, ...run }) => again.get(run.employeeId) ?? run);
+}
+
+/** One user (queue requests, sweep orphans, tests). */
+export async function reconcileUser(deps: Deps, employeeId: string, options: ReconcileOptions & Omit<UserTarget, 'employeeId'>): Promise<UserRun> {
+  const [run] = await reconcileUsers(deps, [{ employeeId, known: options.known, renew: options.renew, removed: options.removed }], options);
+  return run ?? { employeeId, status: 'with_issues', planned: 0, failed: 1 };
 }
 
 function countKinds(actions: PlannedAction[]): Record<string, number> {
@@ -183,11 +235,7 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   let users = 0;
   do {
     const page = await deps.storage.members.list(groupId, { top: 100, continuationToken: token });
-    const runs = await mapLimited(
-      page.items,
-      (member) => reconcileUser(deps, member.employeeId, { ...options, known: { group, member } }).catch((err: unknown) => failedRun(member.employeeId, err, options.log)),
-      deps.config.RECONCILE_CONCURRENCY,
-    );
+    const runs = await reconcileUsers(deps, page.items.map((member) => ({ employeeId: member.employeeId, known: { group, member } })), options);
     const pageCounts = countStatuses(runs.map((r) => r.status));
     for (const key of Object.keys(counts) as SyncStatus[]) counts[key] += pageCounts[key];
     users += runs.length;
@@ -241,11 +289,10 @@ export async function sweep(deps: Deps, options: ReconcileOptions & { requestId:
   token = undefined;
   do {
     const page = await deps.storage.subscriptions.listUsers({ top: 200, continuationToken: token });
-    for (const employeeId of page.items) {
-      if (await deps.storage.members.groupOf(employeeId)) continue;
-      await reconcileUser(deps, employeeId, options).catch((err: unknown) => failedRun(employeeId, err, options.log));
-      orphans++;
-    }
+    const memberships = await mapLimited(page.items, (employeeId) => deps.storage.members.groupOf(employeeId), 16);
+    const outside = page.items.filter((_, i) => !memberships[i]).map((employeeId) => ({ employeeId }));
+    if (outside.length > 0) await reconcileUsers(deps, outside, options);
+    orphans += outside.length;
     token = page.continuationToken ?? undefined;
     if (token && Date.now() > options.deadline) {
       complete = false;
