@@ -22,8 +22,10 @@ describe('package.json main', () => {
 
   it('registers every endpoint of the contract plus the reconciler triggers', () => {
     Object.assign(process.env, sampleSettingsValues(root));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading compiled files is the point of this test
     for (const file of matchGlob(root, main)) require(file);
     // The compiled registry is a separate module instance from this TypeScript one.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled registry, not the TypeScript one
     const registry = require(path.join(root, 'dist/shared/functionRegistry.js')) as typeof import('../../shared/functionRegistry');
     const registered = registry.registeredFunctions();
     for (const endpoint of ALL_ENDPOINTS) {
