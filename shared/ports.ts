@@ -128,6 +128,8 @@ export interface ReconcileRequest {
   requestId: string;
   /** a group pass that ran out of time carries on from here (members continuation token) */
   continuationToken?: string | undefined;
+  /** the group's syncChangedAt when the pass began: a continuation stops if the switch has moved since */
+  passOf?: string | undefined;
   /** the status counts accumulated by the earlier part of an interrupted group pass */
   partialCounts?: Record<string, number> | undefined;
   /** renew these subscriptions now whatever their expiry (reauthorizationRequired) */

@@ -9,6 +9,7 @@ export const ReconcileRequestMessage = z
     reason: z.string().max(200),
     requestId: z.string().max(200),
     continuationToken: z.string().max(4096).optional(),
+    passOf: z.string().max(64).optional(),
     partialCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
     renewSubscriptionIds: z.array(z.string().max(128)).max(10).optional(),
     removedSubscriptionIds: z.array(z.string().max(128)).max(10).optional(),

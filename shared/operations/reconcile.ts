@@ -228,31 +228,35 @@ function ignoreGone(err: unknown) {
  */
 export async function reconcileGroup(deps: Deps, request: ReconcileRequest, options: ReconcileOptions): Promise<{ complete: boolean; users: number; counts: StatusCounts }> {
   const groupId = request.groupId as string;
-  const group = await deps.storage.groups.get(groupId);
   const counts = { ...emptyCounts(), ...(request.partialCounts ?? {}) } as StatusCounts;
-  if (!group) return { complete: true, users: 0, counts };
+  let group = await deps.storage.groups.get(groupId);
+  // A pass belongs to one position of the switch; a toggle since then starts a pass of its own.
+  const passOf = request.passOf ?? group?.syncChangedAt;
   let token = request.continuationToken;
   let users = 0;
-  do {
+  while (group && group.syncChangedAt === passOf) {
     const page = await deps.storage.members.list(groupId, { top: 100, continuationToken: token });
-    const runs = await reconcileUsers(deps, page.items.map((member) => ({ employeeId: member.employeeId, known: { group, member } })), options);
+    const known = group;
+    const runs = await reconcileUsers(deps, page.items.map((member) => ({ employeeId: member.employeeId, known: { group: known, member } })), options);
     const pageCounts = countStatuses(runs.map((r) => r.status));
     for (const key of Object.keys(counts) as SyncStatus[]) counts[key] += pageCounts[key];
     users += runs.length;
     token = page.continuationToken ?? undefined;
-    if (token && Date.now() > options.deadline) {
-      await deps.storage.reconcileQueue.request({ groupId, reason: 'continuation', requestId: request.requestId, continuationToken: token, partialCounts: counts });
+    // Re-read per page (one read per 100 members) so a long pass never acts on a stale switch.
+    group = await deps.storage.groups.get(groupId);
+    if (!token) {
+      if (group && group.syncChangedAt === passOf) await deps.storage.statusSummaries.put(groupId, { counts, computedAt: options.now().toISOString() });
+      options.log('reconcile.group', { groupId, complete: true, users, counts });
+      return { complete: true, users, counts };
+    }
+    if (Date.now() > options.deadline) {
+      await deps.storage.reconcileQueue.request({ groupId, reason: 'continuation', requestId: request.requestId, continuationToken: token, partialCounts: counts, passOf });
       options.log('reconcile.group', { groupId, complete: false, users, counts });
       return { complete: false, users, counts };
     }
-  } while (token);
-  const current = await deps.storage.groups.get(groupId);
-  // A toggle during the pass makes these counts stale: the pass it triggered will write fresh ones.
-  if (current && current.syncChangedAt === group.syncChangedAt) {
-    await deps.storage.statusSummaries.put(groupId, { counts, computedAt: options.now().toISOString() });
   }
-  options.log('reconcile.group', { groupId, complete: true, users, counts });
-  return { complete: true, users, counts };
+  options.log('reconcile.group', { groupId, complete: false, superseded: true, users });
+  return { complete: false, users, counts };
 }
 
 function failedRun(employeeId: string, err: unknown, log: Log): UserRun {
