@@ -201,6 +201,8 @@ export type MailOperationResult =
       status: number;
       code: string;
       message: string;
+      /** the provider's Retry-After, when it gave one: the next retry is never sooner */
+      retryAfterMs?: number;
     };
 
 export interface MailProvider {

@@ -128,11 +128,8 @@ export function toMailOperation(action: PlannedAction, employeeId: string, mailb
 
 // ---------------------------------------------------------------- outcome reducer
 
-/**
- * A provider result, optionally carrying the provider's Retry-After. MailOperationResult has no
- * such field yet; until it does, the executor may add it here (see the report).
- */
-export type ProviderResult = MailOperationResult & { retryAfterMs?: number | undefined };
+/** A provider result; a failure may carry the provider's Retry-After. */
+export type ProviderResult = MailOperationResult;
 
 /** For 'forget' no provider call is made; the executor passes { ok: true }. */
 export interface ActionOutcome {

@@ -194,7 +194,8 @@ class GraphMailProvider implements MailProvider {
     }
     const delay = this.retryDelay(work, verdict);
     if (delay === null) {
-      results[work.index] = { ok: false, failure: 'transient', status: verdict.status, code: verdict.code, message: verdict.message };
+      const retryAfterMs = verdict.retryAfterMs ?? undefined;
+      results[work.index] = { ok: false, failure: 'transient', status: verdict.status, code: verdict.code, message: verdict.message, ...(retryAfterMs ? { retryAfterMs } : {}) };
       return;
     }
     work.notBefore = this.now() + delay;
