@@ -124,6 +124,8 @@ export interface ReconcileRequest {
   groupId?: string | undefined;
   /** or one user */
   employeeId?: string | undefined;
+  /** or every user holding subscriptions outside any group (the sweep's scan) */
+  outsideGroups?: boolean | undefined;
   reason: string;
   requestId: string;
   /** a group pass that ran out of time carries on from here (members continuation token) */

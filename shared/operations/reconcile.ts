@@ -267,19 +267,20 @@ function failedRun(employeeId: string, err: unknown, log: Log): UserRun {
 /** The queue trigger's operation: one group pass or one user. */
 export async function handleReconcileRequest(deps: Deps, request: ReconcileRequest, options: ReconcileOptions) {
   if (request.groupId) return reconcileGroup(deps, request, options);
+  if (request.outsideGroups) return reconcileOutsideGroups(deps, request, options);
   if (request.employeeId) {
     return reconcileUser(deps, request.employeeId, { ...options, renew: request.renewSubscriptionIds, removed: request.removedSubscriptionIds });
   }
-  options.log('reconcile.ignored', { reason: 'neither groupId nor employeeId' });
+  options.log('reconcile.ignored', { reason: 'no groupId, employeeId or outsideGroups' });
   return undefined;
 }
 
 /**
  * The timer's resync (controller pattern): every group gets a pass through the queue
- * (scaled out by the platform); users holding subscriptions outside any group are
- * reconciled directly, within the time budget.
+ * (scaled out by the platform), and one message starts the scan for users holding
+ * subscriptions outside any group (removed members, deleted groups).
  */
-export async function sweep(deps: Deps, options: ReconcileOptions & { requestId: string }): Promise<{ groups: number; orphans: number; complete: boolean }> {
+export async function sweep(deps: Deps, options: ReconcileOptions & { requestId: string }): Promise<{ groups: number }> {
   let groups = 0;
   let token: string | undefined;
   do {
@@ -288,21 +289,31 @@ export async function sweep(deps: Deps, options: ReconcileOptions & { requestId:
     groups += page.items.length;
     token = page.continuationToken ?? undefined;
   } while (token);
-  let orphans = 0;
-  let complete = true;
-  token = undefined;
+  await deps.storage.reconcileQueue.request({ outsideGroups: true, reason: 'sweep', requestId: options.requestId });
+  options.log('reconcile.sweep', { groups });
+  return { groups };
+}
+
+/**
+ * Users holding subscriptions but in no group, page by page within the time budget;
+ * out of time → a continuation message carries on where this run stopped.
+ */
+export async function reconcileOutsideGroups(deps: Deps, request: ReconcileRequest, options: ReconcileOptions): Promise<{ users: number; complete: boolean }> {
+  let users = 0;
+  let token = request.continuationToken;
   do {
     const page = await deps.storage.subscriptions.listUsers({ top: 200, continuationToken: token });
     const memberships = await mapLimited(page.items, (employeeId) => deps.storage.members.groupOf(employeeId), 16);
     const outside = page.items.filter((_, i) => !memberships[i]).map((employeeId) => ({ employeeId }));
     if (outside.length > 0) await reconcileUsers(deps, outside, options);
-    orphans += outside.length;
+    users += outside.length;
     token = page.continuationToken ?? undefined;
     if (token && Date.now() > options.deadline) {
-      complete = false;
-      break;
+      await deps.storage.reconcileQueue.request({ outsideGroups: true, reason: 'continuation', requestId: request.requestId, continuationToken: token });
+      options.log('reconcile.outside_groups', { users, complete: false });
+      return { users, complete: false };
     }
   } while (token);
-  options.log('reconcile.sweep', { groups, orphans, complete });
-  return { groups, orphans, complete };
+  options.log('reconcile.outside_groups', { users, complete: true });
+  return { users, complete: true };
 }
