@@ -40,7 +40,7 @@ export async function toggleGroupSync(
       }
       orgChecked = true;
     }
-    const at = ctx.now.toISOString();
+    const at = changeTime(ctx.now, group.syncChangedAt);
     let updated;
     try {
       updated = await deps.storage.groups.update(group.id, { sync: target, syncChangedAt: at, updatedAt: at, updatedBy: actor(ctx) }, group.etag);
@@ -48,10 +48,20 @@ export async function toggleGroupSync(
       if (err instanceof PreconditionFailedError && input.ifMatch === null && attempt < MAX_ATTEMPTS) continue;
       throw err;
     }
-    await audit(deps.storage.audit, ctx, { action: 'group.sync', target: group.id, from: group.sync, to: target, scopes: [groupScope(group.id)] });
+    await audit(deps.storage.audit, { ...ctx, now: new Date(at) }, { action: 'group.sync', target: group.id, from: group.sync, to: target, scopes: [groupScope(group.id)] });
     const requested = await nudge(deps.storage.reconcileQueue, ctx, { groupId: group.id, reason: `group.sync.${target}` });
     return toggleResponse(deps, updated, true, requested);
   }
+}
+
+/**
+ * When a switch change happens: now, but always after the change it replaces. The audit trail
+ * is ordered by this time, so with concurrent toggles (or skewed instance clocks) the newest
+ * `group.sync` entry is still the write that won, whose `to` is the group's state.
+ */
+function changeTime(now: Date, previousChangeAt: string): string {
+  const previous = Date.parse(previousChangeAt);
+  return new Date(Number.isFinite(previous) ? Math.max(now.getTime(), previous + 1) : now.getTime()).toISOString();
 }
 
 async function toggleResponse(deps: Deps, group: Parameters<typeof loadGroupView>[1], changed: boolean, requested: boolean): Promise<EndpointResult> {
