@@ -37,20 +37,34 @@ interface UserRun {
  * "Already exists" on create: if our table now holds a row for it, an overlapping run
  * made it and there is nothing to do; otherwise it is an orphan of a lost response —
  * delete it at the provider so the next plan creates one we hold the clientState of.
- * Returns whether anything was deleted (then one immediate re-plan follows; no loop).
+ * An overlapping run may still record what we deleted (it created it and had not saved
+ * its row yet), so the ids deleted are returned: the one immediate re-plan (no loop)
+ * treats them as removed by the provider and replaces such a row.
  */
-async function resolveOrphans(deps: Deps, employeeId: string, mailbox: string, adoptions: CreateAction[]): Promise<boolean> {
-  if (adoptions.length === 0) return false;
+async function resolveOrphans(deps: Deps, employeeId: string, mailbox: string, adoptions: CreateAction[]): Promise<string[]> {
+  if (adoptions.length === 0) return [];
   const ours = new Set((await deps.storage.subscriptions.listForUser(employeeId)).map((s) => s.resource));
-  let deleted = false;
+  const deleted: string[] = [];
   for (const { resource } of adoptions) {
     if (ours.has(resource)) continue;
     const orphans = await deps.mail.findExisting(mailbox, resource);
     if (orphans.length === 0) continue;
-    await deps.mail.apply(orphans.map((subscriptionId) => ({ kind: 'delete' as const, employeeId, subscriptionId })));
-    deleted = true;
+    const results = await deps.mail.apply(orphans.map((subscriptionId) => ({ kind: 'delete' as const, employeeId, subscriptionId })));
+    deleted.push(...orphans.filter((_, i) => isGoneNow(results[i])));
   }
   return deleted;
+}
+
+type Failure = { action: PlannedAction; result: Extract<MailOperationResult, { ok: false }> };
+
+/** "Already exists" and "already gone" are outcomes the run resolves, not failures (as in the reducer). */
+function isFailure(outcome: { action: PlannedAction; result: MailOperationResult }): outcome is Failure {
+  return !outcome.result.ok && (outcome.result.failure === 'transient' || outcome.result.failure === 'permanent');
+}
+
+/** The provider no longer has it: deleted now, or already gone. */
+function isGoneNow(result: MailOperationResult | undefined): boolean {
+  return result !== undefined && (result.ok || result.failure === 'gone');
 }
 
 const NO_RESULT: MailOperationResult = { ok: false, failure: 'transient', status: 0, code: 'NO_RESULT', message: 'The provider returned no result.' };
@@ -102,14 +116,17 @@ async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<P
 }
 
 /** Records the provider's answers for one user: subscription rows, failure streak, status. */
-async function finishUser(deps: Deps, user: PreparedUser, results: MailOperationResult[], now: Date, log: Log): Promise<UserRun & { orphansDeleted: boolean }> {
+async function finishUser(deps: Deps, user: PreparedUser, results: MailOperationResult[], now: Date, log: Log): Promise<UserRun & { orphansDeleted: string[] }> {
   const { employeeId } = user.target;
   let next = 0;
   const outcomes = user.actions.map((action, i) => ({ action, result: user.ops[i] ? (results[next++] ?? NO_RESULT) : ({ ok: true } as MailOperationResult) }));
   const reduced = applyOutcomes(user.facts.state, outcomes, now, policyOf(deps.config), Math.random);
-  await persistSubscriptions(deps, employeeId, user.facts.subscriptions, reduced.subscriptions, user.clientStates);
-  const { after } = await updateUserState(deps, employeeId, now, (s) => ({ ...s, ...reduced.state }));
-  const failed = outcomes.filter((o) => !o.result.ok).length;
+  await persistSubscriptions(deps, employeeId, user.facts.subscriptions, reduced.subscriptions, user.clientStates, user.target.removed ?? []);
+  // Only the reconciler's own fields: the user's switch may have changed since the read.
+  const { consecutiveFailures, suspendedReason, lastErrors, nextRetryAt } = reduced.state;
+  const { after } = await updateUserState(deps, employeeId, now, (s) => ({ ...s, consecutiveFailures, suspendedReason, lastErrors, nextRetryAt }));
+  const failures = outcomes.filter(isFailure);
+  const failed = failures.length;
   const orphansDeleted = await resolveOrphans(deps, employeeId, user.mailbox, reduced.needsAdoption);
   const subscriptions = await deps.storage.subscriptions.listForUser(employeeId);
   const status = resolveUser(deps, { ...user.facts, state: after, subscriptions }, now).status;
@@ -118,8 +135,8 @@ async function finishUser(deps: Deps, user: PreparedUser, results: MailOperation
     groupId: user.facts.group?.id ?? null,
     actions: countKinds(user.actions),
     failed,
-    errors: outcomes.flatMap((o) => (o.result.ok ? [] : [`${o.action.kind} ${o.action.resource}: ${o.result.code}`])),
-    orphansDeleted,
+    errors: failures.map((o) => `${o.action.kind} ${o.action.resource}: ${o.result.code}`),
+    orphansDeleted: orphansDeleted.length,
     status,
   });
   return { employeeId, status, planned: user.actions.length, failed, orphansDeleted };
@@ -146,7 +163,7 @@ export async function reconcileUsers(deps: Deps, targets: UserTarget[], options:
   });
   const runs = await mapLimited(
     prepared.map((p, i) => ({ p, slice: slices[i] ?? [] })),
-    async ({ p, slice }): Promise<UserRun & { orphansDeleted?: boolean }> => {
+    async ({ p, slice }): Promise<UserRun & { orphansDeleted?: string[] }> => {
       if (!('ops' in p)) return p;
       if (p.actions.length === 0) return { employeeId: p.target.employeeId, status: p.status, planned: 0, failed: 0 };
       return finishUser(deps, p, slice, now, options.log).catch((err: unknown) => failedRun(p.target.employeeId, err, options.log));
@@ -154,7 +171,7 @@ export async function reconcileUsers(deps: Deps, targets: UserTarget[], options:
     concurrency,
   );
   // An orphan deleted at the provider is recreated at once (one re-plan, never a loop).
-  const replan = options.replanned ? [] : runs.filter((r) => r.orphansDeleted).map((r) => ({ employeeId: r.employeeId }));
+  const replan = options.replanned ? [] : runs.flatMap((r) => (r.orphansDeleted?.length ? [{ employeeId: r.employeeId, removed: r.orphansDeleted }] : []));
   if (replan.length === 0) return runs.map(({ orphansDeleted: _o, ...run }) => run);
   const again = new Map((await reconcileUsers(deps, replan, { ...options, replanned: true })).map((r) => [r.employeeId, r]));
   return runs.map(({ orphansDeleted: _o, ...run }) => again.get(run.employeeId) ?? run);
@@ -180,6 +197,8 @@ async function persistSubscriptions(
   current: Subscription[],
   changes: Reduced,
   clientStates: Map<MailResource, string>,
+  /** ids the provider no longer has: a row still naming one may be replaced */
+  gone: readonly string[],
 ) {
   const byResource = new Map(current.map((s) => [s.resource, s]));
   for (const removal of changes.remove) {
@@ -209,10 +228,24 @@ async function persistSubscriptions(
     try {
       await deps.storage.subscriptions.save(record, null);
     } catch (err) {
-      // An overlapping run recorded its own subscription first: ours must not live beside it.
       if (!(err instanceof ConflictError)) throw err;
+      if (await replaceGoneRow(deps, record, gone)) continue;
+      // An overlapping run recorded its own live subscription first: ours must not live beside it.
       await deps.mail.apply([{ kind: 'delete', employeeId, subscriptionId: write.subscriptionId }]);
     }
+  }
+}
+
+/** The row an overlapping run saved names a subscription the provider no longer has: ours takes its place. */
+async function replaceGoneRow(deps: Deps, record: Omit<Subscription, 'etag'>, gone: readonly string[]): Promise<boolean> {
+  const row = (await deps.storage.subscriptions.listForUser(record.employeeId)).find((s) => s.resource === record.resource);
+  if (!row || !gone.includes(row.subscriptionId)) return false;
+  try {
+    await deps.storage.subscriptions.save(record, row.etag);
+    return true;
+  } catch (err) {
+    if (err instanceof PreconditionFailedError || err instanceof NotFoundError) return false;
+    throw err;
   }
 }
 

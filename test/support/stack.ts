@@ -6,6 +6,7 @@ import { repoRoot, sampleSettingsValues, stackSettings } from '../../dev/env';
 import { startGraphEmulator, type GraphEmulator } from '../../dev/emulators/graph/server';
 import { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
 import { freePort } from '../../dev/support/ports';
+import { startAzurite } from '../../dev/support/azurite';
 
 /**
  * The whole service for black-box API tests: the run's Azurite, both emulators in
@@ -29,13 +30,15 @@ const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 
 export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
-  const storage = process.env.TEST_STORAGE_CONNECTION;
-  if (!storage) throw new Error('TEST_STORAGE_CONNECTION is not set: run under jest (test/support/globalSetup.ts starts Azurite)');
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop();
   };
   try {
+    // A stack of its own storage: its host's queue trigger must never pick up another stack's work.
+    const azurite = await startAzurite();
+    stops.push(() => azurite.stop());
+    const storage = azurite.connectionString;
     const vantagepoint = await startVantagepointEmulator({ port: 0 });
     stops.push(() => vantagepoint.stop());
     const graph = await startGraphEmulator({ port: 0 });
