@@ -20,15 +20,18 @@ export interface UserSyncView {
   nextRetryAt: string | null;
 }
 
-/** Everything the status resolver needs about one user, read from storage. */
+/** Everything the status resolver needs about one user: two round trips to storage at most. */
 export async function loadUserFacts(deps: Deps, employeeId: string, known?: { group: Group; member: Member }) {
-  let group: Group | null = known?.group ?? null;
-  let member: Member | null = known?.member ?? null;
-  if (!known) {
+  const membership = async (): Promise<[Group | null, Member | null]> => {
+    if (known) return [known.group, known.member];
     const groupId = await deps.storage.members.groupOf(employeeId);
-    if (groupId) [group, member] = await Promise.all([deps.storage.groups.get(groupId), deps.storage.members.get(groupId, employeeId)]);
-  }
-  const [state, subscriptions] = await Promise.all([deps.storage.userState.get(employeeId), deps.storage.subscriptions.listForUser(employeeId)]);
+    return groupId ? Promise.all([deps.storage.groups.get(groupId), deps.storage.members.get(groupId, employeeId)]) : [null, null];
+  };
+  const [[group, member], state, subscriptions] = await Promise.all([
+    membership(),
+    deps.storage.userState.get(employeeId),
+    deps.storage.subscriptions.listForUser(employeeId),
+  ]);
   return { group: member ? group : null, member: group ? member : null, state, subscriptions };
 }
 
