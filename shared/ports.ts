@@ -79,6 +79,8 @@ export interface MemberStore {
 export interface StatusSummary {
   counts: StatusCounts;
   computedAt: string;
+  /** the group's syncChangedAt these counts were computed for: they describe that position of the switch only */
+  switchAt: string;
 }
 /** Status counts per group, written by the reconciler after each pass (derived data). */
 export interface StatusSummaryStore {

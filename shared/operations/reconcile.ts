@@ -278,7 +278,7 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
     // Re-read per page (one read per 100 members) so a long pass never acts on a stale switch.
     group = await deps.storage.groups.get(groupId);
     if (!token) {
-      if (group && group.syncChangedAt === passOf) await deps.storage.statusSummaries.put(groupId, { counts, computedAt: options.now().toISOString() });
+      if (group && group.syncChangedAt === passOf) await deps.storage.statusSummaries.put(groupId, { counts, computedAt: options.now().toISOString(), switchAt: passOf });
       options.log('reconcile.group', { groupId, complete: true, users, counts });
       return { complete: true, users, counts };
     }

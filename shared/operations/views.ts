@@ -23,7 +23,7 @@ const total = (counts: Partial<Record<string, number>>) => Object.values(counts)
 /**
  * Status counts of a group without reading its members: a disabled group's members
  * are all disabled at once; an enabled group uses the reconciler's last summary when
- * it is newer than the switch, otherwise (just enabled) everyone eligible is pending.
+ * it was computed for the switch's current position, otherwise (just enabled) everyone eligible is pending.
  * Members added since the summary are counted as pending so the total is always right.
  */
 export function groupCounts(group: Pick<Group, 'sync' | 'syncChangedAt'>, members: MemberSummary, status: StatusSummary | null): StatusCounts {
@@ -32,7 +32,7 @@ export function groupCounts(group: Pick<Group, 'sync' | 'syncChangedAt'>, member
     counts.disabled = members.memberCount;
     return counts;
   }
-  if (status && status.computedAt >= group.syncChangedAt) {
+  if (status && status.switchAt === group.syncChangedAt) {
     Object.assign(counts, status.counts);
   } else {
     counts.not_configured = total(members.notConfigured);

@@ -128,7 +128,7 @@ describe('MemberStore membership rules', () => {
   it('removeAll empties the group and frees every member', async () => {
     const many = Array.from({ length: 120 }, (_, i) => member('all', `A${i}`, i % 2 ? 'INVALID_EMAIL' : null));
     await storage.members.add('all', many, { move: false });
-    await storage.statusSummaries.put('all', { counts: { active: 1, pending: 0, with_issues: 0, suspended: 0, not_configured: 0, disabled: 0 }, computedAt: 'now' });
+    await storage.statusSummaries.put('all', { counts: { active: 1, pending: 0, with_issues: 0, suspended: 0, not_configured: 0, disabled: 0 }, computedAt: 'now', switchAt: 'then' });
     expect(await storage.members.removeAll('all')).toBe(120);
     expect(await storage.members.summary('all')).toEqual({ memberCount: 0, notConfigured: {} });
     expect(await storage.members.list('all', { top: 10 })).toEqual({ items: [], continuationToken: null });

@@ -145,7 +145,7 @@ describe('AuditLog', () => {
 describe('StatusSummaryStore', () => {
   it('round-trips the counts', async () => {
     expect(await storage.statusSummaries.get('grp')).toBeNull();
-    const summary = { counts: { active: 3, pending: 1, with_issues: 0, suspended: 2, not_configured: 4, disabled: 0 }, computedAt: '2025-01-01T00:00:00.000Z' };
+    const summary = { counts: { active: 3, pending: 1, with_issues: 0, suspended: 2, not_configured: 4, disabled: 0 }, computedAt: '2025-01-01T00:00:00.000Z', switchAt: '2024-12-31T00:00:00.000Z' };
     await storage.statusSummaries.put('grp', summary);
     expect(await storage.statusSummaries.get('grp')).toEqual(summary);
   });

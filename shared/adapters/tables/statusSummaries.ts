@@ -18,12 +18,12 @@ export function createStatusSummaryStore(members: TableClient): StatusSummarySto
       if (!row) return null;
       const stored = json<Partial<StatusCounts>>(row, 'counts', {});
       const counts = Object.fromEntries(SYNC_STATUSES.map((s) => [s, stored[s] ?? 0])) as StatusCounts;
-      return { counts, computedAt: text(row, 'computedAt') };
+      return { counts, computedAt: text(row, 'computedAt'), switchAt: text(row, 'switchAt') };
     },
 
     async put(groupId, summary) {
       // derived data, last writer wins: no ETag
-      const entity = { partitionKey: checkKey('groupId', groupId), rowKey: STATUS_ROW, counts: JSON.stringify(summary.counts), computedAt: summary.computedAt };
+      const entity = { partitionKey: checkKey('groupId', groupId), rowKey: STATUS_ROW, counts: JSON.stringify(summary.counts), computedAt: summary.computedAt, switchAt: summary.switchAt };
       checkEntity(entity);
       await storageCall('write status summary', () => members.upsertEntity(entity, 'Replace'));
     },
