@@ -4,6 +4,8 @@ import { secretNames } from '../adapters/secrets';
 import type { Services } from '../services';
 import { describe } from '../http/endpoint';
 import type { Storage } from '../adapters/tables';
+import type { Member } from '../domain/model';
+import type { MemberSummary, Page, PageRequest } from '../ports';
 
 type Deps = Pick<Services, 'config' | 'secrets' | 'directory'>;
 
@@ -34,8 +36,7 @@ export async function organisationPrerequisites(deps: Deps): Promise<Prerequisit
 export { blockingFailures };
 
 /** The member side of preflight and of the toggle's answer: counts per reason and the first affected members. */
-export async function memberPrerequisiteSummary(storage: Storage, groupId: string, page: { top: number; continuationToken?: string | undefined }) {
-  const [summary, affected] = await Promise.all([storage.members.summary(groupId), storage.members.listWithIssues(groupId, page)]);
+export function toPrerequisiteSummary(summary: MemberSummary, affected: Page<Member>) {
   return {
     memberCount: summary.memberCount,
     notConfigured: summary.notConfigured as Record<string, number>,
@@ -47,4 +48,9 @@ export async function memberPrerequisiteSummary(storage: Storage, groupId: strin
     })),
     affectedContinuationToken: affected.continuationToken,
   };
+}
+
+export async function memberPrerequisiteSummary(storage: Storage, groupId: string, page: PageRequest) {
+  const [summary, affected] = await Promise.all([storage.members.summary(groupId), storage.members.listWithIssues(groupId, page)]);
+  return toPrerequisiteSummary(summary, affected);
 }

@@ -1,10 +1,10 @@
-import type { SyncSwitch } from '../domain/model';
+import type { Group, SyncSwitch } from '../domain/model';
 import { ConflictError, PreconditionFailedError } from '../errors';
 import type { EndpointResult } from '../http/endpoint';
 import type { Services } from '../services';
 import { actor, audit, CONNECT_SCOPE, etagMatches, groupScope, nudge, type OperationContext } from './context';
-import { blockingFailures, memberPrerequisiteSummary, organisationPrerequisites } from './prerequisites';
-import { loadGroupView, requireGroup } from './views';
+import { blockingFailures, memberPrerequisiteSummary, organisationPrerequisites, toPrerequisiteSummary } from './prerequisites';
+import { requireGroup, toGroupView } from './views';
 import { countStatusesOverall } from './statusCounts';
 
 type Deps = Pick<Services, 'config' | 'secrets' | 'directory' | 'storage'>;
@@ -28,7 +28,7 @@ export async function toggleGroupSync(
   for (let attempt = 1; ; attempt++) {
     const group = await requireGroup(deps.storage, input.groupId);
     if (!etagMatches(input.ifMatch, group.etag)) throw new PreconditionFailedError();
-    if (group.sync === target) return toggleResponse(deps, group, false, false);
+    if (group.sync === target) return withReconciliation(await toggleResponse(deps, group, false), false);
     if (target === 'enabled' && !orgChecked) {
       const failing = blockingFailures(await organisationPrerequisites(deps));
       if (failing.length > 0) {
@@ -48,9 +48,12 @@ export async function toggleGroupSync(
       if (err instanceof PreconditionFailedError && input.ifMatch === null && attempt < MAX_ATTEMPTS) continue;
       throw err;
     }
-    await audit(deps.storage.audit, { ...ctx, now: new Date(at) }, { action: 'group.sync', target: group.id, from: group.sync, to: target, scopes: [groupScope(group.id)] });
-    const requested = await nudge(deps.storage.reconcileQueue, ctx, { groupId: group.id, reason: `group.sync.${target}` });
-    return toggleResponse(deps, updated, true, requested);
+    const [, requested, response] = await Promise.all([
+      audit(deps.storage.audit, { ...ctx, now: new Date(at) }, { action: 'group.sync', target: group.id, from: group.sync, to: target, scopes: [groupScope(group.id)] }),
+      nudge(deps.storage.reconcileQueue, ctx, { groupId: group.id, reason: `group.sync.${target}` }),
+      toggleResponse(deps, updated, true),
+    ]);
+    return withReconciliation(response, requested);
   }
 }
 
@@ -64,16 +67,24 @@ function changeTime(now: Date, previousChangeAt: string): string {
   return new Date(Number.isFinite(previous) ? Math.max(now.getTime(), previous + 1) : now.getTime()).toISOString();
 }
 
-async function toggleResponse(deps: Deps, group: Parameters<typeof loadGroupView>[1], changed: boolean, requested: boolean): Promise<EndpointResult> {
-  const [view, members] = await Promise.all([
-    loadGroupView(deps.storage, group),
-    memberPrerequisiteSummary(deps.storage, group.id, { top: AFFECTED_PAGE }),
+async function toggleResponse(deps: Deps, group: Group, changed: boolean) {
+  // Three independent reads; the member summary row serves both the counts and the prerequisite summary.
+  const [summary, status, affected] = await Promise.all([
+    deps.storage.members.summary(group.id),
+    deps.storage.statusSummaries.get(group.id),
+    deps.storage.members.listWithIssues(group.id, { top: AFFECTED_PAGE }),
   ]);
+  const view = toGroupView(group, summary, status);
+  const members = toPrerequisiteSummary(summary, affected);
   return {
     status: 200,
     headers: { etag: view.etag },
-    body: { group: view, changed, members, reconciliation: { requested } },
+    body: { group: view, changed, members, reconciliation: { requested: false } },
   };
+}
+
+function withReconciliation(response: Awaited<ReturnType<typeof toggleResponse>>, requested: boolean): EndpointResult {
+  return { ...response, body: { ...response.body, reconciliation: { requested } } };
 }
 
 export async function preflight(deps: Deps, input: { groupId: string; top: number; continuationToken?: string | undefined }): Promise<EndpointResult> {
