@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { listenOnLoopback } from '../support/listen';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 /**
  * A plain-HTTP stand-in for Azure Key Vault's secrets API, good enough for the real
@@ -71,16 +71,11 @@ export async function startFakeKeyVault(options: { port?: number } = {}): Promis
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  url = `http://127.0.0.1:${port}`;
+  const listening = await listenOnLoopback(server, options.port ?? 0);
+  url = listening.url;
 
   return {
-    url,
-    port,
+    ...listening,
     setSecret(name, value) {
       const version = randomBytes(16).toString('hex');
       const versions = secrets.get(name) ?? [];
@@ -92,10 +87,5 @@ export async function startFakeKeyVault(options: { port?: number } = {}): Promis
       for (let i = 0; i < count; i += 1) failures.push({ status, retryAfterSeconds });
     },
     requestCount: () => reads,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
   };
 }

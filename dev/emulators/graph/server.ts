@@ -6,8 +6,8 @@
  * Retry-After, change and lifecycle notifications, and injectable faults.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { listenOnLoopback } from '../../support/listen';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 
 export interface Faults {
@@ -644,19 +644,9 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
         if (!res.headersSent) send(res, graphError(400, 'BadRequest', 'The request could not be read.'));
       });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const listening = await listenOnLoopback(server, options.port ?? 0);
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    ...listening,
     setFaults: (faults) => state.setFaults(faults),
     subscriptions: () => state.live(),
     sendChangeNotification: (id, changeType = 'updated') => state.notify(id, changeType),
@@ -709,20 +699,15 @@ export async function startNotificationReceiver(options: { port?: number; handsh
       else res.writeHead(500).end();
     }, () => res.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as AddressInfo).port;
+  const listening = await listenOnLoopback(server, options.port ?? 0);
   return {
-    url: `http://127.0.0.1:${port}/api/notifications/graph`,
-    port,
+    url: `${listening.url}/api/notifications/graph`,
+    port: listening.port,
     validations,
     notifications,
     setHandshake: (next) => {
       mode = next;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: listening.stop,
   };
 }

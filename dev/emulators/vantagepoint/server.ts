@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { listenOnLoopback } from '../../support/listen';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   MAX_PAGE_SIZE,
   type VantagepointEmployee,
@@ -260,19 +260,9 @@ export async function startVantagepointEmulator(options: VantagepointEmulatorOpt
         res.end(JSON.stringify(body));
       });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const listening = await listenOnLoopback(server, options.port ?? 0);
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    ...listening,
     rotateSecret: (secret) => state.rotateSecret(secret),
     revokeAllTokens: () => state.revokeAllTokens(),
     requestCount: (path) => (path === undefined ? [...state.requests.values()].reduce((a, b) => a + b, 0) : (state.requests.get(path) ?? 0)),
