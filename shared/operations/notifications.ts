@@ -48,7 +48,7 @@ async function acceptOne(deps: Deps, item: unknown, ctx: RequestContext): Promis
     await onLifecycle(deps, notification, lookup, ctx);
     return 'lifecycle';
   }
-  const facts = await loadUserFacts(deps, lookup.employeeId);
+  const facts = await loadUserFacts(deps, lookup.employeeId, { withSubscriptions: false });
   if (!resolveUser(deps, facts, ctx.now).syncing) return 'dropped_not_syncing';
   await deps.storage.changeQueue.publish(changeMessage('change', notification, lookup, facts.group?.id ?? null, ctx));
   return 'accepted';
@@ -80,7 +80,7 @@ async function onLifecycle(deps: Deps, n: Notification, lookup: SubscriptionLook
   ctx.log('notifications.lifecycle', { event, employeeId: lookup.employeeId, resource: lookup.resource, subscriptionId: n.subscriptionId });
   if (event === 'subscriptionRemoved' || event === 'missed') {
     await updateUserState(deps, lookup.employeeId, ctx.now, (s) => ({ ...s, resyncRequestedAt: ctx.now.toISOString() }));
-    const facts = await loadUserFacts(deps, lookup.employeeId);
+    const facts = await loadUserFacts(deps, lookup.employeeId, { withSubscriptions: false });
     if (resolveUser(deps, facts, ctx.now).syncing) {
       await deps.storage.changeQueue.publish(changeMessage('resync', n, lookup, facts.group?.id ?? null, ctx));
     }

@@ -21,16 +21,21 @@ export interface UserSyncView {
 }
 
 /** Everything the status resolver needs about one user: two round trips to storage at most. */
-export async function loadUserFacts(deps: Deps, employeeId: string, known?: { group: Group; member: Member }) {
+export async function loadUserFacts(
+  deps: Deps,
+  employeeId: string,
+  known?: { group: Group; member: Member } | { withSubscriptions: false },
+) {
   const membership = async (): Promise<[Group | null, Member | null]> => {
-    if (known) return [known.group, known.member];
+    if (known && 'group' in known) return [known.group, known.member];
     const groupId = await deps.storage.members.groupOf(employeeId);
     return groupId ? Promise.all([deps.storage.groups.get(groupId), deps.storage.members.get(groupId, employeeId)]) : [null, null];
   };
   const [[group, member], state, subscriptions] = await Promise.all([
     membership(),
     deps.storage.userState.get(employeeId),
-    deps.storage.subscriptions.listForUser(employeeId),
+    // Whether a user is syncing does not depend on their subscriptions: intake skips the read.
+    known && 'withSubscriptions' in known ? [] : deps.storage.subscriptions.listForUser(employeeId),
   ]);
   return { group: member ? group : null, member: group ? member : null, state, subscriptions };
 }
