@@ -4,7 +4,7 @@ import type { EndpointResult } from '../http/endpoint';
 import type { Services } from '../services';
 import { actor, audit, CONNECT_SCOPE, etagMatches, groupScope, nudge, type OperationContext } from './context';
 import { blockingFailures, memberPrerequisiteSummary, organisationPrerequisites, toPrerequisiteSummary } from './prerequisites';
-import { requireGroup, toGroupView } from './views';
+import { requireGroup, statusSummaryFor, toGroupView } from './views';
 import { countStatusesOverall } from './statusCounts';
 
 type Deps = Pick<Services, 'config' | 'secrets' | 'directory' | 'storage'>;
@@ -71,7 +71,7 @@ async function toggleResponse(deps: Deps, group: Group, changed: boolean) {
   // Three independent reads; the member summary row serves both the counts and the prerequisite summary.
   const [summary, status, affected] = await Promise.all([
     deps.storage.members.summary(group.id),
-    deps.storage.statusSummaries.get(group.id),
+    statusSummaryFor(deps.storage, group),
     deps.storage.members.listWithIssues(group.id, { top: AFFECTED_PAGE }),
   ]);
   const view = toGroupView(group, summary, status);

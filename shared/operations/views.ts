@@ -57,8 +57,13 @@ export function toGroupView(group: Group, members: MemberSummary, status: Status
   };
 }
 
+/** A disabled group's counts need no reconciler summary: everyone is disabled. */
+export function statusSummaryFor(storage: Storage, group: Group): Promise<StatusSummary | null> {
+  return group.sync === 'enabled' ? storage.statusSummaries.get(group.id) : Promise.resolve(null);
+}
+
 export async function loadGroupView(storage: Storage, group: Group): Promise<GroupViewBody> {
-  const [members, status] = await Promise.all([storage.members.summary(group.id), storage.statusSummaries.get(group.id)]);
+  const [members, status] = await Promise.all([storage.members.summary(group.id), statusSummaryFor(storage, group)]);
   return toGroupView(group, members, status);
 }
 
