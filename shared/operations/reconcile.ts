@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { applyOutcomes, countStatuses, emptyCounts, planUser, toMailOperation, type CreateAction, type PlannedAction } from '../domain';
+import { applyOutcomes, countStatuses, emptyCounts, evaluateMember, planUser, toMailOperation, type CreateAction, type PlannedAction } from '../domain';
 import type { Group, MailResource, Member, StatusCounts, Subscription, SyncStatus } from '../domain/model';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors';
 import { describe, type Log } from '../http/endpoint';
@@ -9,7 +9,10 @@ import { hashClientState } from './notifications';
 import { mapLimited } from '../util/concurrency';
 import { loadUserFacts, resolveUser, updateUserState } from './userSync';
 
-type Deps = Pick<Services, 'storage' | 'config' | 'mail'>;
+type Deps = Pick<Services, 'storage' | 'config' | 'mail'> & { directory?: Services['directory'] };
+
+/** Member prerequisites are re-checked against Vantagepoint when older than this (fixes there are picked up). */
+export const PREREQUISITE_MAX_AGE_MS = 60 * 60_000;
 
 export interface ReconcileOptions {
   now: () => Date;
@@ -270,7 +273,8 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   while (group && group.syncChangedAt === passOf) {
     const page = await deps.storage.members.list(groupId, { top: 100, continuationToken: token });
     const known = group;
-    const runs = await reconcileUsers(deps, page.items.map((member) => ({ employeeId: member.employeeId, known: { group: known, member } })), options);
+    const members = await refreshPrerequisites(deps, groupId, page.items, options);
+    const runs = await reconcileUsers(deps, members.map((member) => ({ employeeId: member.employeeId, known: { group: known, member } })), options);
     const pageCounts = countStatuses(runs.map((r) => r.status));
     for (const key of Object.keys(counts) as SyncStatus[]) counts[key] += pageCounts[key];
     users += runs.length;
@@ -290,6 +294,35 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   }
   options.log('reconcile.group', { groupId, complete: false, superseded: true, users });
   return { complete: false, users, counts };
+}
+
+/**
+ * Re-evaluates the prerequisites of members whose last check is older than
+ * PREREQUISITE_MAX_AGE_MS, so a fix made in Vantagepoint (an email entered, a user
+ * activated) is picked up without re-adding the member. Vantagepoint being down only
+ * means the stored evaluation is used this time.
+ */
+async function refreshPrerequisites(deps: Deps, groupId: string, members: Member[], options: ReconcileOptions): Promise<Member[]> {
+  const now = options.now();
+  const stale = members.filter((m) => now.getTime() - Date.parse(m.checkedAt) > PREREQUISITE_MAX_AGE_MS);
+  if (!deps.directory || stale.length === 0) return members;
+  try {
+    const facts = await deps.directory.employeeFacts(stale.map((m) => m.employeeId));
+    const checkedAt = now.toISOString();
+    const updated = stale.map((m) => {
+      const fact = facts.get(m.employeeId);
+      const evaluation = evaluateMember(fact);
+      return { ...m, name: fact?.exists ? fact.name : m.name, email: fact?.exists ? fact.email : '', prerequisite: evaluation.prerequisite, prerequisiteMessage: evaluation.message, checkedAt };
+    });
+    await deps.storage.members.updatePrerequisites(groupId, updated);
+    const changed = updated.filter((m, i) => m.prerequisite !== stale[i]?.prerequisite || m.email !== stale[i]?.email).length;
+    options.log('reconcile.prerequisites_refreshed', { groupId, checked: updated.length, changed });
+    const byId = new Map(updated.map((m) => [m.employeeId, m]));
+    return members.map((m) => byId.get(m.employeeId) ?? m);
+  } catch (err) {
+    options.log('reconcile.prerequisites_refresh_failed', { groupId, error: describe(err) });
+    return members;
+  }
 }
 
 function failedRun(employeeId: string, err: unknown, log: Log): UserRun {
