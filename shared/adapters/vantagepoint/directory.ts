@@ -4,7 +4,8 @@ import type { Caller, EmployeeFacts } from '../../domain/model';
 import { ForbiddenError, ServiceUnavailableError, UnauthorizedError } from '../../errors';
 import type { CredentialHealth, SecretSource, VantagepointDirectory } from '../../ports';
 import { restDetail, VantagepointApi, type ApiResponse } from './api';
-import { mapWithConcurrency, TtlCache } from './cache';
+import { TtlCache } from './cache';
+import { mapLimited } from '../../util/concurrency';
 import { isValidEmail } from '../../domain/email';
 import { describeError, ServiceTokens } from './tokens';
 import { employeeSchema, MAX_PAGE_SIZE, userSchema, type VantagepointEmployee, type VantagepointUser } from './wire';
@@ -107,7 +108,7 @@ class HttpVantagepointDirectory implements VantagepointDirectory {
     const ids = [...new Set(employeeIds)];
     const [users, employees] = await Promise.all([
       this.usersByEmployee(),
-      mapWithConcurrency(ids, EMPLOYEE_READ_CONCURRENCY, (id) => this.employee(id)),
+      mapLimited(ids, (id) => this.employee(id), EMPLOYEE_READ_CONCURRENCY),
     ]);
     return new Map(ids.map((id, i) => [id, toFacts(id, employees[i] ?? null, users.get(id) ?? null)]));
   }
