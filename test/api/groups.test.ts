@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { adminToken, startStack, type Stack } from '../support/stack';
-import { api, createGroup, expectProblem, uniqueId, type Api, type GroupBody } from '../support/http';
+import { withAdminStack, createGroup, expectProblem, uniqueId, type Api, type GroupBody } from '../support/http';
 
 /** Groups over real HTTP: create, read, the grid's filter and paging, patch, delete, history. */
 
@@ -17,16 +16,10 @@ interface HistoryItem {
   requestId: string;
 }
 
-let stack: Stack;
 let admin: Api;
 
-beforeAll(async () => {
-  stack = await startStack();
-  admin = api(stack, await adminToken(stack));
-});
-
-afterAll(async () => {
-  await stack?.stop();
+withAdminStack((_stack, client) => {
+  admin = client;
 });
 
 /** Every page of a listing, following continuationToken; also returns the page sizes. */

@@ -1,5 +1,4 @@
-import { adminToken, startStack, type Stack } from '../support/stack';
-import { api, createGroup, employee, expectFieldError, expectProblem, uniqueId, type Api, type GroupBody } from '../support/http';
+import { withAdminStack, createGroup, employee, expectFieldError, expectProblem, uniqueId, type Api, type GroupBody } from '../support/http';
 
 /**
  * Members over real HTTP. Azurite is shared by the whole run and a user belongs to one group,
@@ -42,16 +41,10 @@ const FAILING: Record<string, string> = {
   E0216: 'EMPLOYEE_TERMINATED',
 };
 
-let stack: Stack;
 let admin: Api;
 
-beforeAll(async () => {
-  stack = await startStack();
-  admin = api(stack, await adminToken(stack));
-});
-
-afterAll(async () => {
-  await stack?.stop();
+withAdminStack((_stack, client) => {
+  admin = client;
 });
 
 async function allMembers(groupId: string, query: string): Promise<{ items: MemberItem[]; sizes: number[] }> {

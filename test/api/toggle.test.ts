@@ -1,5 +1,4 @@
-import { adminToken, startStack, type Stack } from '../support/stack';
-import { api, createGroup, employees, expectProblem, type Api, type ApiResponse, type GroupBody } from '../support/http';
+import { withAdminStack, createGroup, employees, expectProblem, type Api, type ApiResponse, type GroupBody } from '../support/http';
 
 /**
  * The toggle PUT /api/groups/{groupId}/sync and preflight over real HTTP. Employees used by
@@ -38,16 +37,10 @@ const FAILING: Record<string, string> = {
   E0218: 'EMPLOYEE_TERMINATED',
 };
 
-let stack: Stack;
 let admin: Api;
 
-beforeAll(async () => {
-  stack = await startStack();
-  admin = api(stack, await adminToken(stack));
-});
-
-afterAll(async () => {
-  await stack?.stop();
+withAdminStack((_stack, client) => {
+  admin = client;
 });
 
 const toggle = (groupId: string, enabled: boolean, ifMatch?: string): Promise<ApiResponse<ToggleBody>> =>

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Stack } from './stack';
+import { adminToken, startStack, type Stack } from './stack';
 
 /** One answer of the API: status, headers, the parsed JSON body (or undefined) and the raw text. */
 export interface ApiResponse<T = unknown> {
@@ -103,3 +103,18 @@ export async function createGroup(client: Api, prefix = 'g', extra: Record<strin
 /** Employee ids E0001..E0250 as the Vantagepoint emulator's seed names them. */
 export const employee = (n: number): string => `E${String(n).padStart(4, '0')}`;
 export const employees = (from: number, to: number): string[] => Array.from({ length: to - from + 1 }, (_, i) => employee(from + i));
+
+/**
+ * One stack for the test file and the admin's client on it: started before the file's
+ * tests, stopped after them. `bind` receives both once they are ready.
+ */
+export function withAdminStack(bind: (stack: Stack, admin: Api) => void | Promise<void>, overrides: Record<string, string> = {}): void {
+  let started: Stack | undefined;
+  beforeAll(async () => {
+    started = await startStack(overrides);
+    await bind(started, api(started, await adminToken(started)));
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+}
