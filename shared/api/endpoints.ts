@@ -175,7 +175,7 @@ export const toggleGroup = admin({
   responses: {
     200: { description: 'The group, the member prerequisite summary, reconciliation requested', schema: S.ToggleResult },
     404: problem('GROUP_NOT_FOUND'),
-    409: problem('ORG_PREREQUISITES_NOT_MET, listing each failing prerequisite in `prerequisites`'),
+    409: problem('ORG_PREREQUISITES_NOT_MET, listing each failing prerequisite in `prerequisites`; MAILBOX_ACCESS_NOT_SUPPORTED for a google group'),
     412: problem('If-Match does not match'),
   },
 });

@@ -29,6 +29,13 @@ export async function toggleGroupSync(
     const group = await requireGroup(deps.storage, input.groupId);
     if (!etagMatches(input.ifMatch, group.etag)) throw new PreconditionFailedError();
     if (group.sync === target) return withReconciliation(await toggleResponse(deps, group, false), false);
+    if (target === 'enabled' && group.mailboxAccess !== 'office365') {
+      // Only Microsoft Graph subscriptions exist so far; enabling must not pretend to sync Gmail.
+      throw new ConflictError(
+        'MAILBOX_ACCESS_NOT_SUPPORTED',
+        `Group '${group.id}' uses ${group.mailboxAccess} mailbox access, which this service does not synchronize yet; only office365 groups can be enabled.`,
+      );
+    }
     if (target === 'enabled' && !orgChecked) {
       const failing = blockingFailures(await organisationPrerequisites(deps));
       if (failing.length > 0) {

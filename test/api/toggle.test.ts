@@ -115,6 +115,15 @@ describe('enable and disable', () => {
   });
 });
 
+describe('mailbox access', () => {
+  it('refuses to enable a google group (Gmail is not synchronized yet) and changes nothing', async () => {
+    const group = await createGroup(admin, 'gmail', { mailboxAccess: 'google' });
+    expectProblem(await toggle(group.id, true), 409, 'MAILBOX_ACCESS_NOT_SUPPORTED');
+    expect((await admin.get<GroupBody>(`groups/${group.id}`)).body).toMatchObject({ sync: 'disabled', etag: group.etag });
+    expect(await syncRows(group.id)).toEqual([]);
+  });
+});
+
 describe('If-Match', () => {
   it('answers 412 to a stale ETag without changing the group, and accepts the current one', async () => {
     const group = await createGroup(admin, 'ifmatch');
