@@ -180,7 +180,11 @@ function checkPublicUrl(facts: OrganisationFacts): PrerequisiteResult<'PUBLIC_UR
       message: `Vantagepoint did not answer a token request at the configured URL: ${facts.tokenEndpoint.message}`,
     };
   }
-  return { code: 'PUBLIC_URL', ok: true, message: 'Vantagepoint is reachable at its public HTTPS URL.' };
+  const message =
+    facts.environment === 'development'
+      ? 'Vantagepoint answered at the configured URL (development mode: the public HTTPS rule is relaxed).'
+      : 'Vantagepoint is reachable at its public HTTPS URL.';
+  return { code: 'PUBLIC_URL', ok: true, message };
 }
 
 function checkWindowsAuth(facts: OrganisationFacts): PrerequisiteResult<'WINDOWS_AUTH'> {
