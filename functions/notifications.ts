@@ -1,7 +1,7 @@
 import '../shared/startup';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as api from '../shared/api/endpoints';
-import { GraphNotificationBatch, MAX_VALIDATION_TOKEN_LENGTH } from '../shared/api/notifications';
+import { GraphNotificationBatch, MAX_NOTIFICATION_BODY_BYTES, MAX_VALIDATION_TOKEN_LENGTH } from '../shared/api/notifications';
 import { ValidationError, type FieldError } from '../shared/errors';
 import { defineHttp } from '../shared/functionRegistry';
 import { describe, makeLog, readJsonBody, toFieldErrors } from '../shared/http/endpoint';
@@ -26,7 +26,7 @@ async function handler(req: HttpRequest, context: InvocationContext): Promise<Ht
       return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: validationToken };
     }
     const errors: FieldError[] = [];
-    const raw = await readJsonBody(req, errors);
+    const raw = await readJsonBody(req, errors, MAX_NOTIFICATION_BODY_BYTES);
     if (errors.length > 0) throw new ValidationError(errors);
     const batch = GraphNotificationBatch.safeParse(raw);
     if (!batch.success) throw new ValidationError(toFieldErrors(batch.error, 'body'));

@@ -21,6 +21,9 @@ export const GraphNotificationBatch = z
   .object({ value: z.array(z.unknown()).min(1).max(1000) })
   .meta({ id: 'GraphNotificationBatch' });
 
+/** Graph batches many notifications into one delivery: the webhook accepts larger bodies than the admin API. */
+export const MAX_NOTIFICATION_BODY_BYTES = 1024 * 1024;
+
 /** Graph's validation tokens are short; anything longer is not a handshake we answer. */
 export const MAX_VALIDATION_TOKEN_LENGTH = 1024;
 

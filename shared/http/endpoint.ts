@@ -100,11 +100,11 @@ function isJsonMediaType(contentType: string | null): boolean {
   return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
 }
 
-export async function readJsonBody(req: HttpRequest, errors: FieldError[]): Promise<unknown> {
+export async function readJsonBody(req: HttpRequest, errors: FieldError[], maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   const declared = Number(req.headers.get('content-length') ?? '0');
-  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+  if (Number.isFinite(declared) && declared > maxBytes) throw new PayloadTooLargeError(maxBytes);
   const raw = Buffer.from(await req.arrayBuffer());
-  if (raw.byteLength > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+  if (raw.byteLength > maxBytes) throw new PayloadTooLargeError(maxBytes);
   if (raw.byteLength === 0) {
     errors.push({ field: 'body', message: 'A JSON body is required.' });
     return undefined;
