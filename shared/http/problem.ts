@@ -31,7 +31,8 @@ const TITLES: Record<number, string> = {
 
 export function problem(status: number, code: string, detail: string, requestId: string, extra: Record<string, unknown> = {}): HttpResponseInit {
   const body: Problem = {
-    type: `https://connect-sync.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+    // A URN, not a URL: no documentation site exists to dereference; `code` is the stable key.
+    type: `urn:connect-sync:problem:${code.toLowerCase().replace(/_/g, '-')}`,
     title: TITLES[status] ?? 'Error',
     status,
     detail,
