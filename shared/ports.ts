@@ -82,6 +82,23 @@ export interface StatusSummary {
   /** the group's syncChangedAt these counts were computed for: they describe that position of the switch only */
   switchAt: string;
 }
+/** Who runs a group pass and until when (it is renewed per page). */
+export interface PassLease {
+  holder: string;
+  until: string;
+}
+/**
+ * Lets the sweep skip a group whose pass is still running instead of starting a second
+ * one beside it. Advisory: passes are safe to overlap, only wasteful.
+ */
+export interface PassLeaseStore {
+  get(groupId: string): Promise<PassLease | null>;
+  /** last writer wins */
+  put(groupId: string, lease: PassLease): Promise<void>;
+  /** removes the lease if `holder` still holds it */
+  release(groupId: string, holder: string): Promise<void>;
+}
+
 /** Status counts per group, written by the reconciler after each pass (derived data). */
 export interface StatusSummaryStore {
   get(groupId: string): Promise<StatusSummary | null>;

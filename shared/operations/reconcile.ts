@@ -262,15 +262,21 @@ function ignoreGone(err: unknown) {
  * accumulated; out of time → a continuation message carries the rest. Memory stays
  * bounded by the page size whatever the group's size.
  */
-export async function reconcileGroup(deps: Deps, request: ReconcileRequest, options: ReconcileOptions): Promise<{ complete: boolean; users: number; counts: StatusCounts }> {
+export async function reconcileGroup(deps: Deps, request: ReconcileRequest, options: ReconcileOptions): Promise<GroupPass> {
   const groupId = request.groupId as string;
   const counts = { ...emptyCounts(), ...(request.partialCounts ?? {}) } as StatusCounts;
   let group = await deps.storage.groups.get(groupId);
   // A pass belongs to one position of the switch; a toggle since then starts a pass of its own.
   const passOf = request.passOf ?? group?.syncChangedAt;
+  const holder = `${request.requestId}|${passOf ?? ''}`;
+  if (group && request.reason === 'sweep' && (await passRunning(deps, groupId, options))) {
+    options.log('reconcile.group', { groupId, complete: false, skipped: 'a pass is running' });
+    return { complete: false, users: 0, counts };
+  }
   let token = request.continuationToken;
   let users = 0;
   while (group && group.syncChangedAt === passOf) {
+    await holdLease(deps, groupId, holder, options);
     const page = await deps.storage.members.list(groupId, { top: 100, continuationToken: token });
     const known = group;
     const members = await refreshPrerequisites(deps, groupId, page.items, options);
@@ -283,17 +289,41 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
     group = await deps.storage.groups.get(groupId);
     if (!token) {
       if (group && group.syncChangedAt === passOf) await deps.storage.statusSummaries.put(groupId, { counts, computedAt: options.now().toISOString(), switchAt: passOf });
+      await deps.storage.passLeases.release(groupId, holder);
       options.log('reconcile.group', { groupId, complete: true, users, counts });
       return { complete: true, users, counts };
     }
     if (Date.now() > options.deadline) {
+      // The lease stays with this pass: its continuation carries on under the same holder.
       await deps.storage.reconcileQueue.request({ groupId, reason: 'continuation', requestId: request.requestId, continuationToken: token, partialCounts: counts, passOf });
       options.log('reconcile.group', { groupId, complete: false, users, counts });
       return { complete: false, users, counts };
     }
   }
+  await deps.storage.passLeases.release(groupId, holder);
   options.log('reconcile.group', { groupId, complete: false, superseded: true, users });
   return { complete: false, users, counts };
+}
+
+export interface GroupPass {
+  complete: boolean;
+  users: number;
+  counts: StatusCounts;
+}
+
+/** A lease outlives the time budget a little, so a continuation can pick it up; capped for unbounded test runs. */
+const LEASE_SLACK_MS = 60_000;
+const MAX_LEASE_MS = 30 * 60_000;
+
+async function holdLease(deps: Deps, groupId: string, holder: string, options: ReconcileOptions): Promise<void> {
+  const now = options.now().getTime();
+  const ttl = Math.min(Math.max(options.deadline - Date.now(), 0), MAX_LEASE_MS) + LEASE_SLACK_MS;
+  await deps.storage.passLeases.put(groupId, { holder, until: new Date(now + ttl).toISOString() });
+}
+
+async function passRunning(deps: Deps, groupId: string, options: ReconcileOptions): Promise<boolean> {
+  const lease = await deps.storage.passLeases.get(groupId);
+  return lease !== null && Date.parse(lease.until) > options.now().getTime();
 }
 
 /**

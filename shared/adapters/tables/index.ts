@@ -5,6 +5,7 @@ import type {
   ChangeQueue,
   GroupStore,
   MemberStore,
+  PassLeaseStore,
   ReconcileQueue,
   StatusSummaryStore,
   SubscriptionStore,
@@ -15,6 +16,7 @@ import { createAuditLog } from './audit';
 import { storageCall } from './failures';
 import { createGroupStore } from './groups';
 import { createMemberStore } from './members';
+import { createPassLeaseStore } from './passLeases';
 import { createStatusSummaryStore } from './statusSummaries';
 import { createSubscriptionStore } from './subscriptions';
 import { tableClient, type StorageTarget } from './target';
@@ -26,6 +28,7 @@ export interface Storage {
   groups: GroupStore;
   members: MemberStore;
   statusSummaries: StatusSummaryStore;
+  passLeases: PassLeaseStore;
   userState: UserStateStore;
   subscriptions: SubscriptionStore;
   audit: AuditLog;
@@ -70,6 +73,7 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     groups: createGroupStore(tables.groups),
     members: createMemberStore(tables.members, tables.memberships),
     statusSummaries: createStatusSummaryStore(tables.members),
+    passLeases: createPassLeaseStore(tables.members),
     userState: createUserStateStore(tables.userState),
     subscriptions: createSubscriptionStore(tables.subscriptions, tables.subscriptionIndex),
     audit: createAuditLog(tables.audit),
