@@ -195,7 +195,7 @@ export const history = admin({
   name: 'groups-history',
   method: 'GET',
   route: 'groups/{groupId}/history',
-  summary: 'Audit trail of the group, newest first',
+  summary: 'Audit trail of the group, newest first (still served after the group is deleted)',
   tag: 'Groups',
   params: S.GroupParams,
   query: S.PageQuery,

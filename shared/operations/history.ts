@@ -1,11 +1,17 @@
+import { NotFoundError } from '../errors';
 import type { EndpointResult } from '../http/endpoint';
 import type { Services } from '../services';
 import { groupScope } from './context';
-import { requireGroup } from './views';
 
+/**
+ * The group's audit trail, newest first. It outlives the group: after a delete the
+ * trail (ending with `group.delete`) is still served; an id with no trail is unknown.
+ */
 export async function groupHistory(deps: Pick<Services, 'storage'>, input: { groupId: string; top: number; continuationToken?: string | undefined }): Promise<EndpointResult> {
-  await requireGroup(deps.storage, input.groupId);
-  const page = await deps.storage.audit.list(groupScope(input.groupId), input);
+  const [group, page] = await Promise.all([deps.storage.groups.get(input.groupId), deps.storage.audit.list(groupScope(input.groupId), input)]);
+  if (!group && page.items.length === 0 && !input.continuationToken) {
+    throw new NotFoundError('GROUP_NOT_FOUND', `No group with id '${input.groupId}'.`);
+  }
   return {
     status: 200,
     body: {

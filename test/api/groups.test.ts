@@ -169,6 +169,10 @@ describe('patch and delete', () => {
     expect(res.status).toBe(204);
     expect(res.text).toBe('');
     expectProblem(await admin.get(`groups/${group.id}`), 404, 'GROUP_NOT_FOUND');
+    // The audit trail outlives the group.
+    const history = await admin.get<{ items: Array<{ action: string; by: string }> }>(`groups/${group.id}/history`);
+    expect(history.status).toBe(200);
+    expect(history.body.items.map((e) => e.action)).toEqual(['group.delete', 'group.create']);
   });
 
   it('refuses to delete an enabled group with 409 GROUP_ENABLED and keeps it', async () => {
