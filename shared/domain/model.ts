@@ -111,6 +111,8 @@ export interface Subscription {
   employeeId: string;
   resource: MailResource;
   subscriptionId: string;
+  /** the mailbox it watches: a member whose email changes needs new subscriptions */
+  mailbox: string;
   expiresAt: string;
   createdAt: string;
   lastRenewedAt: string | null;

@@ -85,10 +85,17 @@ function needsRenewal(sub: HeldSubscription, input: PlanInput): boolean {
   return remainingMs < input.policy.renewalMarginMinutes * MINUTE_MS || (input.renewNow?.includes(sub.subscriptionId) ?? false);
 }
 
+/** A subscription for another mailbox than the member's current one (their email changed). */
+function watchesOtherMailbox(held: HeldSubscription, mailbox: string): boolean {
+  return held.mailbox !== undefined && held.mailbox !== '' && held.mailbox.toLowerCase() !== mailbox.toLowerCase();
+}
+
 function planResource(resource: MailResource, held: HeldSubscription | undefined, input: PlanInput, mayWrite: boolean): PlannedAction[] {
   const expiresAt = minutesFrom(input.now, input.policy.lifetimeMinutes);
   const create: PlannedAction[] = mayWrite ? [{ kind: 'create', resource, expiresAt }] : [];
   if (held === undefined) return create;
+  // The old mailbox's subscription goes and the new one's is made in the same run.
+  if (watchesOtherMailbox(held, input.mailbox)) return [release(held, input.now), ...create];
   const { subscriptionId } = held;
   if (!isLive(held, input.now) || (input.removed?.includes(subscriptionId) ?? false)) {
     return [{ kind: 'forget', resource, subscriptionId }, ...create];

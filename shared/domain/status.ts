@@ -20,7 +20,7 @@ import {
 /** The reconciler bookkeeping the status and the planner read. */
 export type ReconcileState = Pick<UserState, 'consecutiveFailures' | 'suspendedReason' | 'lastErrors' | 'nextRetryAt'>;
 /** What we know about one subscription we hold (our table is the source of truth). */
-export type HeldSubscription = Pick<Subscription, 'resource' | 'subscriptionId' | 'expiresAt'>;
+export type HeldSubscription = Pick<Subscription, 'resource' | 'subscriptionId' | 'expiresAt'> & Partial<Pick<Subscription, 'mailbox'>>;
 
 export interface MembershipFacts {
   groupId: string;

@@ -124,7 +124,7 @@ async function finishUser(deps: Deps, user: PreparedUser, results: MailOperation
   let next = 0;
   const outcomes = user.actions.map((action, i) => ({ action, result: user.ops[i] ? (results[next++] ?? NO_RESULT) : ({ ok: true } as MailOperationResult) }));
   const reduced = applyOutcomes(user.facts.state, outcomes, now, policyOf(deps.config), Math.random);
-  await persistSubscriptions(deps, employeeId, user.facts.subscriptions, reduced.subscriptions, user.clientStates, user.target.removed ?? []);
+  await persistSubscriptions(deps, employeeId, user.mailbox, user.facts.subscriptions, reduced.subscriptions, user.clientStates, user.target.removed ?? []);
   // Only the reconciler's own fields: the user's switch may have changed since the read.
   const { consecutiveFailures, suspendedReason, lastErrors, nextRetryAt } = reduced.state;
   const { after } = await updateUserState(deps, employeeId, now, (s) => ({ ...s, consecutiveFailures, suspendedReason, lastErrors, nextRetryAt }));
@@ -197,6 +197,7 @@ type Reduced = ReturnType<typeof applyOutcomes>['subscriptions'];
 async function persistSubscriptions(
   deps: Deps,
   employeeId: string,
+  mailbox: string,
   current: Subscription[],
   changes: Reduced,
   clientStates: Map<MailResource, string>,
@@ -223,6 +224,7 @@ async function persistSubscriptions(
       employeeId,
       resource: write.resource,
       subscriptionId: write.subscriptionId,
+      mailbox,
       expiresAt: write.expiresAt,
       createdAt: write.createdAt,
       lastRenewedAt: null,

@@ -57,6 +57,7 @@ describe('SubscriptionStore', () => {
     employeeId,
     resource,
     subscriptionId,
+    mailbox: `${employeeId.toLowerCase()}@contoso.test`,
     expiresAt: '2025-01-04T00:00:00.000Z',
     createdAt: '2025-01-01T00:00:00.000Z',
     lastRenewedAt: null,

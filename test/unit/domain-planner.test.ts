@@ -93,9 +93,24 @@ describe('planUser', () => {
     ]);
   });
 
+  it("moves a member's subscriptions when their email changed: delete the old mailbox's, create the new one's", () => {
+    const subscriptions = [
+      { ...held('events', 'ev', 3000), mailbox: 'old@example.com' },
+      { ...held('contacts', 'co', 3000), mailbox: 'E1@Example.com' },
+    ];
+    expect(planUser({ ...baseInput, subscriptions })).toEqual([
+      { kind: 'delete', resource: 'events', subscriptionId: 'ev' },
+      { kind: 'create', resource: 'events', expiresAt: inMinutes(4320) },
+    ]);
+  });
+
   it('keeps invariants over random states (property)', () => {
     const subscriptionFor = (resource: MailResource) =>
-      fc.option(fc.integer({ min: -3000, max: 6000 }).map((left) => held(resource, `${resource}-id`, left)));
+      fc.option(
+        fc
+          .tuple(fc.integer({ min: -3000, max: 6000 }), fc.constantFrom(undefined, baseInput.mailbox, 'moved@example.com'))
+          .map(([left, mailbox]) => ({ ...held(resource, `${resource}-id`, left), ...(mailbox ? { mailbox } : {}) })),
+      );
     const arbitrary = fc.record({
       desired: fc.boolean(),
       resources: fc.subarray(ALL),
@@ -126,10 +141,12 @@ describe('planUser', () => {
           const creates = byResource(r, 'create').length;
           expect(creates).toBeLessThanOrEqual(1);
           if (creates > 0) {
-            expect(byResource(r, 'renew').length + byResource(r, 'delete').length).toBe(0);
             const existing = g.subscriptions.find((s) => s.resource === r);
-            // never create where a live subscription exists (unless the provider told us it is gone)
-            if (existing && isLive(existing, now)) expect(g.removed).toContain(existing.subscriptionId);
+            // a delete beside a create only when the held one watches the member's old mailbox
+            const movedMailbox = existing?.mailbox === 'moved@example.com';
+            expect(byResource(r, 'renew').length + (movedMailbox ? 0 : byResource(r, 'delete').length)).toBe(0);
+            // never create where a live subscription for this mailbox exists (unless the provider told us it is gone)
+            if (existing && isLive(existing, now) && !movedMailbox) expect(g.removed).toContain(existing.subscriptionId);
           }
         }
         if (!effectivelyDesired) {
