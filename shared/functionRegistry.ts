@@ -52,4 +52,5 @@ export const TABLES = {
   subscriptions: 'Subscriptions',
   subscriptionIndex: 'SubscriptionIndex',
   audit: 'Audit',
+  graphWriters: 'GraphWriters',
 } as const;

@@ -1,6 +1,6 @@
 import type { Config } from './config';
 import { loadConfig } from './config';
-import { createMailProvider } from './adapters/graph';
+import { createMailProvider, defaultWriteLimiter, TenantShare } from './adapters/graph';
 import { createSecretSource } from './adapters/secrets';
 import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
 import { createVantagepointDirectory } from './adapters/vantagepoint';
@@ -39,6 +39,7 @@ async function build(): Promise<Services> {
     storage,
     secrets,
     directory: createVantagepointDirectory(config, secrets),
-    mail: createMailProvider(config, secrets),
+    // Graph's write limit is the tenant's: scaled-out instances split it between them.
+    mail: createMailProvider(config, secrets, { share: new TenantShare(storage.graphWriters, defaultWriteLimiter(config)) }),
   };
 }

@@ -18,6 +18,7 @@ var tableNames = [
   'Subscriptions'
   'SubscriptionIndex'
   'Audit'
+  'GraphWriters'
 ]
 var queueNames = [
   'reconcile-requests'

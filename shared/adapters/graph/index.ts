@@ -11,5 +11,6 @@ export {
   type Clock,
   type WriteLimiterOptions,
 } from './limiter';
+export { TenantShare, type WriterRegistry, type TenantShareOptions } from './share';
 export { CachedCredential, PlainClientCredential, createGraphCredential, GRAPH_SCOPE } from './credential';
 export { CHANGE_TYPES, classify, toBatchRequest } from './operations';

@@ -38,8 +38,11 @@ export interface WriteLimiterOptions {
  * (+ margin). Waiters are served in arrival order so a large request cannot starve.
  */
 export class WriteLimiter {
-  readonly limit: number;
+  /** the configured budget (the tenant's, for Graph writes) */
+  readonly capacity: number;
   readonly windowMs: number;
+  /** this process's share of the capacity (see TenantShare); the capacity unless shared */
+  private share: number;
   private readonly marginMs: number;
   private readonly clock: Clock;
   /** grant times, oldest first, one entry per write */
@@ -49,16 +52,27 @@ export class WriteLimiter {
 
   constructor(options: WriteLimiterOptions) {
     if (!(options.limit >= 1) || !(options.windowMs > 0)) throw new RangeError('limit and windowMs must be positive');
-    this.limit = Math.floor(options.limit);
+    this.capacity = Math.floor(options.limit);
+    this.share = this.capacity;
     this.windowMs = options.windowMs;
     this.marginMs = options.safetyMarginMs ?? Math.min(250, options.windowMs * 0.05);
     this.clock = options.clock ?? systemClock;
   }
 
+  /** Writes allowed per window to this process now. */
+  get limit(): number {
+    return this.share;
+  }
+
+  /** Narrows (or widens back) this process's share of the capacity; grants already made still count. */
+  setShare(writes: number): void {
+    this.share = Math.min(this.capacity, Math.max(1, Math.floor(writes)));
+  }
+
   /** Resolves once `n` writes may be sent now; they count from this moment. */
   acquire(n = 1): Promise<void> {
-    if (!Number.isInteger(n) || n < 1 || n > this.limit) {
-      return Promise.reject(new RangeError(`acquire(n) needs 1 <= n <= ${this.limit}`));
+    if (!Number.isInteger(n) || n < 1 || n > this.capacity) {
+      return Promise.reject(new RangeError(`acquire(n) needs 1 <= n <= ${this.capacity}`));
     }
     const turn = this.queue.then(() => this.take(n));
     // The chain must survive a rejected turn, or every later waiter would fail too.
@@ -92,7 +106,8 @@ export class WriteLimiter {
   /** ms until the oldest grants have aged out far enough to leave room for n more. */
   private waitForRoom(now: number, n: number): number {
     this.prune(now);
-    const excess = this.grants.length + n - this.limit;
+    // A batch formed before the share narrowed may be larger than it: it goes once the window is empty.
+    const excess = this.grants.length + Math.min(n, this.limit) - this.limit;
     if (excess <= 0) return 0;
     const freeingGrant = this.grants[excess - 1] ?? now;
     return freeingGrant + this.windowMs + this.marginMs - now;
@@ -158,7 +173,7 @@ let sharedMailboxes: KeyedSemaphore | undefined;
  */
 export function defaultWriteLimiter(sizing: { GRAPH_WRITE_LIMIT: number; GRAPH_WRITE_WINDOW_SECONDS: number }): WriteLimiter {
   const windowMs = sizing.GRAPH_WRITE_WINDOW_SECONDS * 1000;
-  if (!sharedLimiter || sharedLimiter.limit !== sizing.GRAPH_WRITE_LIMIT || sharedLimiter.windowMs !== windowMs) {
+  if (!sharedLimiter || sharedLimiter.capacity !== sizing.GRAPH_WRITE_LIMIT || sharedLimiter.windowMs !== windowMs) {
     sharedLimiter = new WriteLimiter({ limit: sizing.GRAPH_WRITE_LIMIT, windowMs });
   }
   return sharedLimiter;

@@ -12,11 +12,14 @@ import type { MailOperation, MailOperationResult, MailProvider, SecretSource } f
 import { CachedCredential, createGraphCredential, GRAPH_SCOPE, type RefreshableCredential } from './credential';
 import { defaultListLimiter, defaultMailboxSemaphore, defaultWriteLimiter, type KeyedSemaphore, type WriteLimiter } from './limiter';
 import { classify, retryAfterMs, toBatchRequest, type BatchResponse, type Verdict } from './operations';
+import type { TenantShare } from './share';
 
 export interface MailProviderOptions {
   credential?: TokenCredential;
   fetch?: typeof fetch;
   limiter?: WriteLimiter;
+  /** divides the tenant's write limit among scaled-out instances (refreshed before each apply) */
+  share?: TenantShare;
   /** paces findExisting (Graph's list endpoint: 25 calls per 20 s per tenant) */
   listLimiter?: WriteLimiter;
   sleep?: (ms: number) => Promise<void>;
@@ -64,6 +67,7 @@ class GraphMailProvider implements MailProvider {
   private readonly maxThrottled: number;
   private readonly maxRetries: number;
   private readonly timeoutMs: number;
+  private readonly share: TenantShare | undefined;
 
   constructor(
     private readonly baseUrl: string,
@@ -77,6 +81,7 @@ class GraphMailProvider implements MailProvider {
     this.fetchImpl = options.fetch ?? fetch;
     this.sleep = options.sleep ?? realSleep;
     this.now = options.now ?? Date.now;
+    this.share = options.share;
     this.maxBatches = options.maxBatchesInFlight ?? 8;
     this.maxThrottled = options.maxThrottledAttempts ?? 8;
     this.maxRetries = options.maxTransientRetries ?? 3;
@@ -84,6 +89,7 @@ class GraphMailProvider implements MailProvider {
   }
 
   async apply(operations: MailOperation[]): Promise<MailOperationResult[]> {
+    if (operations.length > 0) await this.share?.refresh();
     const results: MailOperationResult[] = new Array<MailOperationResult>(operations.length);
     const queue: Work[] = operations.map((op, index) => ({ index, op, throttled: 0, failures: 0, notBefore: 0 }));
     const inFlight = new Set<Promise<void>>();

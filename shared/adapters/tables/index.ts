@@ -16,7 +16,9 @@ import { createAuditLog } from './audit';
 import { storageCall } from './failures';
 import { createGroupStore } from './groups';
 import { createMemberStore } from './members';
+import { createWriterRegistry } from './graphWriters';
 import { createPassLeaseStore } from './passLeases';
+import type { WriterRegistry } from '../graph/share';
 import { createStatusSummaryStore } from './statusSummaries';
 import { createSubscriptionStore } from './subscriptions';
 import { tableClient, type StorageTarget } from './target';
@@ -29,6 +31,8 @@ export interface Storage {
   members: MemberStore;
   statusSummaries: StatusSummaryStore;
   passLeases: PassLeaseStore;
+  /** instances writing to Graph, so each takes its share of the tenant's write limit */
+  graphWriters: WriterRegistry;
   userState: UserStateStore;
   subscriptions: SubscriptionStore;
   audit: AuditLog;
@@ -74,6 +78,7 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     members: createMemberStore(tables.members, tables.memberships),
     statusSummaries: createStatusSummaryStore(tables.members),
     passLeases: createPassLeaseStore(tables.members),
+    graphWriters: createWriterRegistry(tables.graphWriters),
     userState: createUserStateStore(tables.userState),
     subscriptions: createSubscriptionStore(tables.subscriptions, tables.subscriptionIndex),
     audit: createAuditLog(tables.audit),
