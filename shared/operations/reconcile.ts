@@ -94,7 +94,7 @@ interface PreparedUser {
 
 /** Reads desired and actual state and plans; no writes. */
 async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<PreparedUser> {
-  const facts = await loadUserFacts(deps, target.employeeId, target.known);
+  const facts = await loadUserFacts(deps, target.employeeId, { known: target.known });
   const resolved = resolveUser(deps, facts, now);
   const mailbox = facts.member?.email ?? '';
   const actions = planUser({

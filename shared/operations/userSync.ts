@@ -24,10 +24,11 @@ export interface UserSyncView {
 export async function loadUserFacts(
   deps: Deps,
   employeeId: string,
-  known?: { group: Group; member: Member } | { withSubscriptions: false },
+  options: { known?: { group: Group; member: Member } | undefined; withSubscriptions?: boolean } = {},
 ) {
+  const { known, withSubscriptions = true } = options;
   const membership = async (): Promise<[Group | null, Member | null]> => {
-    if (known && 'group' in known) return [known.group, known.member];
+    if (known) return [known.group, known.member];
     const groupId = await deps.storage.members.groupOf(employeeId);
     return groupId ? Promise.all([deps.storage.groups.get(groupId), deps.storage.members.get(groupId, employeeId)]) : [null, null];
   };
@@ -35,7 +36,7 @@ export async function loadUserFacts(
     membership(),
     deps.storage.userState.get(employeeId),
     // Whether a user is syncing does not depend on their subscriptions: intake skips the read.
-    known && 'withSubscriptions' in known ? [] : deps.storage.subscriptions.listForUser(employeeId),
+    withSubscriptions ? deps.storage.subscriptions.listForUser(employeeId) : [],
   ]);
   return { group: member ? group : null, member: group ? member : null, state, subscriptions };
 }
@@ -58,7 +59,7 @@ export function resolveUser(deps: Deps, facts: UserFacts, now: Date) {
 }
 
 export async function loadUserSync(deps: Deps, employeeId: string, now: Date, known?: { group: Group; member: Member }): Promise<UserSyncView> {
-  const facts = await loadUserFacts(deps, employeeId, known);
+  const facts = await loadUserFacts(deps, employeeId, { known });
   if (!facts.member && !facts.state && facts.subscriptions.length === 0) {
     throw new NotFoundError('USER_NOT_FOUND', `'${employeeId}' is not a member of any group.`);
   }
