@@ -9,7 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { repoRoot, sampleSettingsValues, stackSettings } from '../dev/env';
 import { startGraphEmulator } from '../dev/emulators/graph/server';
-import { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, startVantagepointEmulator, type VantagepointEmulator } from '../dev/emulators/vantagepoint/server';
+import { localUserToken, startVantagepointEmulator, type VantagepointEmulator } from '../dev/emulators/vantagepoint/server';
 import { startDevHost } from '../dev/host';
 import { startAzurite, type AzuriteHandle } from '../dev/support/azurite';
 import { freePort, waitForPort } from '../dev/support/ports';
@@ -108,22 +108,8 @@ export async function startGraphProcess(latency: string): Promise<{ url: string;
 }
 
 /** A Vantagepoint access token for the emulator's seeded administrator. */
-export async function adminToken(vantagepointUrl: string): Promise<string> {
-  const res = await fetch(`${vantagepointUrl}/api/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      Username: 'admin',
-      Password: 'admin',
-      Integrated: 'N',
-      Client_Id: LOCAL_CLIENT_ID,
-      client_secret: LOCAL_CLIENT_SECRET,
-    }),
-  });
-  const body = (await res.json()) as { access_token?: string };
-  if (res.status !== 200 || !body.access_token) throw new Error(`admin token request failed with ${res.status}`);
-  return body.access_token;
+export function adminToken(vantagepointUrl: string): Promise<string> {
+  return localUserToken(vantagepointUrl, 'admin');
 }
 
 // ------------------------------------------------------------------ synthetic groups

@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { startGraphEmulator } from './emulators/graph/server';
 import { parseLatency } from './emulators/graph/main';
-import { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, startVantagepointEmulator } from './emulators/vantagepoint/server';
+import { localPasswordGrant, startVantagepointEmulator } from './emulators/vantagepoint/server';
 import {
   LOCAL_SETTINGS,
   SAMPLE_SETTINGS,
@@ -171,14 +171,7 @@ function onSignals(stopAll: () => Promise<boolean>): void {
 }
 
 function printBanner(s: { functions: string; functionsPort: number; vantagepointUrl: string; graphUrl: string; tablePort: number; queuePort: number }): void {
-  const token = new URLSearchParams({
-    grant_type: 'password',
-    Username: 'admin',
-    Password: 'admin',
-    Integrated: 'N',
-    Client_Id: LOCAL_CLIENT_ID,
-    client_secret: LOCAL_CLIENT_SECRET,
-  });
+  const token = localPasswordGrant('admin');
   console.log(
     [
       '',

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { isValidEmail } from './email';
-import type { EmployeeFacts, MemberPrerequisiteCode, OrgPrerequisiteCode, PrerequisiteResult } from './model';
+import type { EmployeeFacts, Member, MemberPrerequisiteCode, OrgPrerequisiteCode, PrerequisiteResult } from './model';
 
 // ---------------------------------------------------------------- member prerequisites
 
@@ -249,4 +249,20 @@ export function blockingFailures(
   results: PrerequisiteResult<OrgPrerequisiteCode>[],
 ): PrerequisiteResult<OrgPrerequisiteCode>[] {
   return results.filter((r) => !r.ok && !INFORMATIONAL_ORG_PREREQUISITES.has(r.code));
+}
+
+/**
+ * A member as Vantagepoint's facts describe it now: name, email and the first failing
+ * member prerequisite (when and by whom it was added stay as they were).
+ */
+export function withFacts(member: Member, facts: EmployeeFacts | undefined, checkedAt: string): Member {
+  const evaluation = evaluateMember(facts);
+  return {
+    ...member,
+    name: facts?.exists ? facts.name : member.name,
+    email: facts?.exists ? facts.email : '',
+    prerequisite: evaluation.prerequisite,
+    prerequisiteMessage: evaluation.message,
+    checkedAt,
+  };
 }

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type * as S from '../api/schemas';
-import { evaluateMember } from '../domain';
+import { withFacts } from '../domain';
 import type { Member } from '../domain/model';
 import { ConflictError, NotFoundError } from '../errors';
 import type { EndpointResult } from '../http/endpoint';
@@ -26,21 +26,13 @@ export async function addMembers(
   const ids = [...new Set(input.body.employeeIds)];
   const facts = await deps.directory.employeeFacts(ids);
   const at = ctx.now.toISOString();
-  const members: Member[] = ids.map((employeeId) => {
-    const fact = facts.get(employeeId);
-    const evaluation = evaluateMember(fact);
-    return {
-      groupId: group.id,
-      employeeId,
-      name: fact?.exists ? fact.name : '',
-      email: fact?.exists ? fact.email : '',
-      prerequisite: evaluation.prerequisite,
-      prerequisiteMessage: evaluation.message,
-      checkedAt: at,
-      addedAt: at,
-      addedBy: actor(ctx),
-    };
-  });
+  const members: Member[] = ids.map((employeeId) =>
+    withFacts(
+      { groupId: group.id, employeeId, name: '', email: '', prerequisite: null, prerequisiteMessage: '', checkedAt: at, addedAt: at, addedBy: actor(ctx) },
+      facts.get(employeeId),
+      at,
+    ),
+  );
   const outcomes = await deps.storage.members.add(group.id, members, { move: input.body.move });
   const byId = new Map(members.map((m) => [m.employeeId, m]));
   const results = outcomes.map((o) => ({ ...o, prerequisite: byId.get(o.employeeId)?.prerequisite ?? null, message: byId.get(o.employeeId)?.prerequisiteMessage ?? '' }));

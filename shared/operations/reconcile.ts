@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { applyOutcomes, countStatuses, emptyCounts, evaluateMember, planUser, toMailOperation, type CreateAction, type PlannedAction } from '../domain';
+import { applyOutcomes, countStatuses, emptyCounts, planUser, withFacts, toMailOperation, type CreateAction, type PlannedAction } from '../domain';
 import type { Group, MailResource, Member, StatusCounts, Subscription, SyncStatus } from '../domain/model';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors';
 import { describe, type Log } from '../http/endpoint';
@@ -341,11 +341,7 @@ async function refreshPrerequisites(deps: Deps, groupId: string, members: Member
   try {
     const facts = await deps.directory.employeeFacts(stale.map((m) => m.employeeId));
     const checkedAt = now.toISOString();
-    const updated = stale.map((m) => {
-      const fact = facts.get(m.employeeId);
-      const evaluation = evaluateMember(fact);
-      return { ...m, name: fact?.exists ? fact.name : m.name, email: fact?.exists ? fact.email : '', prerequisite: evaluation.prerequisite, prerequisiteMessage: evaluation.message, checkedAt };
-    });
+    const updated = stale.map((m) => withFacts(m, facts.get(m.employeeId), checkedAt));
     await deps.storage.members.updatePrerequisites(groupId, updated);
     const changed = updated.filter((m, i) => m.prerequisite !== stale[i]?.prerequisite || m.email !== stale[i]?.email).length;
     options.log('reconcile.prerequisites_refreshed', { groupId, checked: updated.length, changed });

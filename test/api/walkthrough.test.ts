@@ -1,4 +1,4 @@
-import { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET } from '../../dev/emulators/vantagepoint/server';
+import { localPasswordGrant } from '../../dev/emulators/vantagepoint/server';
 import { startStack, type Stack } from '../support/stack';
 import { api, uniqueId, type Api } from '../support/http';
 
@@ -31,7 +31,7 @@ async function tokenFromEmulator(): Promise<string> {
   const res = await fetch(`${stack.vantagepoint.url}/api/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'password', Username: 'admin', Password: 'admin', Integrated: 'N', Client_Id: LOCAL_CLIENT_ID, client_secret: LOCAL_CLIENT_SECRET }),
+    body: localPasswordGrant('admin'),
   });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { access_token: string; token_type?: string };

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { startFakeKeyVault } from '../../dev/emulators/keyvault';
-import { startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
+import { localUserToken, startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
 import { freePort } from '../../dev/support/ports';
 import { environmentSecretMap, EnvironmentSecretSource, KeyVaultSecretSource, secretFingerprint } from '../../shared/adapters/secrets';
 import { createVantagepointDirectory, isValidEmail, type VantagepointDirectoryOptions } from '../../shared/adapters/vantagepoint';
@@ -44,22 +44,8 @@ function directory(options: VantagepointDirectoryOptions = {}, secrets?: SecretS
 }
 
 /** What the admin form does: sign in as a Vantagepoint user and pass that user's token along. */
-async function signIn(username: string, password = username): Promise<string> {
-  const response = await fetch(`${emulator.url}/api/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      Username: username,
-      Password: password,
-      Integrated: 'N',
-      database: '',
-      Client_Id: 'connect-local',
-      client_secret: 'local-dev-secret',
-    }).toString(),
-  });
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { access_token: string }).access_token;
+function signIn(username: string, password = username): Promise<string> {
+  return localUserToken(emulator.url, username, password);
 }
 
 describe('the Vantagepoint emulator', () => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, sampleSettingsValues, stackSettings } from '../../dev/env';
 import { startGraphEmulator, type GraphEmulator } from '../../dev/emulators/graph/server';
-import { LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
+import { localUserToken, startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
 import { freePort } from '../../dev/support/ports';
 import { startAzurite } from '../../dev/support/azurite';
 
@@ -62,22 +62,8 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
 }
 
 /** A Vantagepoint access token for `username` from the emulator's password grant. */
-export async function adminToken(stack: Stack, username = 'admin', password = username): Promise<string> {
-  const res = await fetch(`${stack.vantagepoint.url}/api/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      Username: username,
-      Password: password,
-      Integrated: 'N',
-      Client_Id: LOCAL_CLIENT_ID,
-      client_secret: LOCAL_CLIENT_SECRET,
-    }),
-  });
-  const body = (await res.json()) as { access_token?: string };
-  if (res.status !== 200 || !body.access_token) throw new Error(`token request for ${username} failed with ${res.status}`);
-  return body.access_token;
+export function adminToken(stack: Stack, username = 'admin', password = username): Promise<string> {
+  return localUserToken(stack.vantagepoint.url, username, password);
 }
 
 interface HostProcess {

@@ -44,6 +44,19 @@ export interface VantagepointEmulator {
 
 export const LOCAL_CLIENT_ID = 'connect-local';
 export const LOCAL_CLIENT_SECRET = 'local-dev-secret';
+
+/** The form of a password grant with the local client credentials (what the README's curl sends). */
+export function localPasswordGrant(username: string, password = username): URLSearchParams {
+  return new URLSearchParams({ grant_type: 'password', Username: username, Password: password, Integrated: 'N', Client_Id: LOCAL_CLIENT_ID, client_secret: LOCAL_CLIENT_SECRET });
+}
+
+/** A user's access token from a Vantagepoint (emulator) at `baseUrl`, with the local client credentials. */
+export async function localUserToken(baseUrl: string, username: string, password = username): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/token`, { method: 'POST', body: localPasswordGrant(username, password) });
+  const body = (await res.json()) as { access_token?: string };
+  if (res.status !== 200 || !body.access_token) throw new Error(`token request for ${username} failed with ${res.status}`);
+  return body.access_token;
+}
 const DEFAULT_PAGE_SIZE = 100;
 /** Vantagepoint does not publish its refresh-token lifetime; a working day is a plausible stand-in. */
 const REFRESH_TOKEN_LIFETIME_MS = 8 * 3600 * 1000;
