@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { withAdminStack, createGroup, expectProblem, uniqueId, type Api, type GroupBody } from '../support/http';
+import { allPages, withAdminStack, createGroup, expectProblem, uniqueId, type Api, type GroupBody, type Page } from '../support/http';
 
 /** Groups over real HTTP: create, read, the grid's filter and paging, patch, delete, history. */
 
-interface Page<T> {
-  items: T[];
-  continuationToken?: string | null;
-}
 interface HistoryItem {
   at: string;
   by: string;
@@ -21,22 +17,6 @@ let admin: Api;
 withAdminStack((_stack, client) => {
   admin = client;
 });
-
-/** Every page of a listing, following continuationToken; also returns the page sizes. */
-async function allPages<T>(path: string): Promise<{ items: T[]; sizes: number[] }> {
-  const items: T[] = [];
-  const sizes: number[] = [];
-  let token: string | null | undefined;
-  do {
-    const sep = path.includes('?') ? '&' : '?';
-    const res = await admin.get<Page<T>>(token ? `${path}${sep}continuationToken=${encodeURIComponent(token)}` : path);
-    expect(res.status).toBe(200);
-    items.push(...res.body.items);
-    sizes.push(res.body.items.length);
-    token = res.body.continuationToken;
-  } while (token);
-  return { items, sizes };
-}
 
 describe('create and read', () => {
   it('creates a disabled group: 201 with ETag and Location headers, then GET returns the same group', async () => {
@@ -105,7 +85,7 @@ describe('the Groups grid', () => {
 
   it('filters on id or name, ignoring case', async () => {
     for (const filter of [tag, tag.toUpperCase()]) {
-      const { items } = await allPages<GroupBody>(`groups?filter=${filter}`);
+      const { items } = await allPages<GroupBody>(admin, `groups?filter=${filter}`);
       expect(items.map((g) => g.id).sort()).toEqual([byId.id, byName.id].sort());
     }
   });
@@ -113,9 +93,9 @@ describe('the Groups grid', () => {
   it('filters on the sync switch', async () => {
     const group = await createGroup(admin, `grid-sync-${tag}`);
     expect((await admin.put(`groups/${group.id}/sync`, { enabled: true })).status).toBe(200);
-    const enabled = await allPages<GroupBody>(`groups?filter=${tag}&sync=enabled`);
+    const enabled = await allPages<GroupBody>(admin, `groups?filter=${tag}&sync=enabled`);
     expect(enabled.items.map((g) => g.id)).toEqual([group.id]);
-    const disabled = await allPages<GroupBody>(`groups?filter=${tag}&sync=disabled`);
+    const disabled = await allPages<GroupBody>(admin, `groups?filter=${tag}&sync=disabled`);
     expect(disabled.items.map((g) => g.id).sort()).toEqual([byId.id, byName.id].sort());
     expect((await admin.put(`groups/${group.id}/sync`, { enabled: false })).status).toBe(200);
   });
@@ -124,7 +104,7 @@ describe('the Groups grid', () => {
     const pageTag = randomBytes(4).toString('hex');
     const created: string[] = [];
     for (let i = 0; i < 5; i++) created.push((await createGroup(admin, `page-${pageTag}`)).id);
-    const { items, sizes } = await allPages<GroupBody>(`groups?filter=${pageTag}&top=2`);
+    const { items, sizes } = await allPages<GroupBody>(admin, `groups?filter=${pageTag}&top=2`);
     expect(sizes).toEqual([2, 2, 1]);
     expect(items.map((g) => g.id).sort()).toEqual(created.sort());
   });

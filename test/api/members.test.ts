@@ -1,4 +1,4 @@
-import { withAdminStack, createGroup, employee, expectFieldError, expectProblem, uniqueId, type Api, type GroupBody } from '../support/http';
+import { allPages, withAdminStack, createGroup, employee, expectFieldError, expectProblem, uniqueId, type Api, type GroupBody } from '../support/http';
 
 /**
  * Members over real HTTP. Azurite is shared by the whole run and a user belongs to one group,
@@ -19,10 +19,6 @@ interface MemberItem {
   status: string;
   reason: string | null;
   message: string;
-}
-interface Page<T> {
-  items: T[];
-  continuationToken?: string | null;
 }
 interface UserSync {
   employeeId: string;
@@ -47,18 +43,9 @@ withAdminStack((_stack, client) => {
   admin = client;
 });
 
-async function allMembers(groupId: string, query: string): Promise<{ items: MemberItem[]; sizes: number[] }> {
-  const items: MemberItem[] = [];
-  const sizes: number[] = [];
-  let token: string | null | undefined;
-  do {
-    const res = await admin.get<Page<MemberItem>>(`groups/${groupId}/members?${query}${token ? `&continuationToken=${encodeURIComponent(token)}` : ''}`);
-    expect(res.status).toBe(200);
-    items.push(...res.body.items);
-    sizes.push(res.body.items.length);
-    token = res.body.continuationToken;
-  } while (token);
-  return { items, sizes };
+/** Every member of a group page by page, with a query such as `top=3` or `status=disabled`. */
+function allMembers(groupId: string, query: string): Promise<{ items: MemberItem[]; sizes: number[] }> {
+  return allPages<MemberItem>(admin, `groups/${groupId}/members?${query}`);
 }
 
 describe('bulk add, list and remove', () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createStorage, type Storage } from '../../shared/adapters/tables';
+import { newUserState } from '../../shared/operations/userSync';
 import type { AuditEntry, Subscription, UserState } from '../../shared/domain/model';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../../shared/errors';
 
@@ -13,14 +14,7 @@ beforeAll(async () => {
 
 describe('UserStateStore', () => {
   const state = (employeeId: string, extra: Partial<UserState> = {}): Omit<UserState, 'etag'> => ({
-    employeeId,
-    userEnabled: true,
-    consecutiveFailures: 0,
-    suspendedReason: null,
-    lastErrors: [],
-    nextRetryAt: null,
-    resyncRequestedAt: null,
-    updatedAt: '2025-01-01T00:00:00.000Z',
+    ...newUserState(employeeId, new Date('2025-01-01T00:00:00.000Z')),
     ...extra,
   });
 

@@ -118,3 +118,24 @@ export function withAdminStack(bind: (stack: Stack, admin: Api) => void | Promis
     await started?.stop();
   });
 }
+
+export interface Page<T> {
+  items: T[];
+  continuationToken?: string | null;
+}
+
+/** Every page of a listing, following continuationToken; also returns the page sizes. */
+export async function allPages<T>(client: Api, path: string): Promise<{ items: T[]; sizes: number[] }> {
+  const items: T[] = [];
+  const sizes: number[] = [];
+  let token: string | null | undefined;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const res = await client.get<Page<T>>(token ? `${path}${sep}continuationToken=${encodeURIComponent(token)}` : path);
+    if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${res.text}`);
+    items.push(...res.body.items);
+    sizes.push(res.body.items.length);
+    token = res.body.continuationToken;
+  } while (token);
+  return { items, sizes };
+}
