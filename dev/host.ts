@@ -14,8 +14,8 @@
  * `node dist/dev/host.js` runs it on its own (see main() below).
  */
 import fs from 'node:fs';
+import { listenOnLoopback } from './support/listen';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -334,20 +334,7 @@ async function startHttpServer(
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const actualPort = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${actualPort}`,
-    port: actualPort,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOnLoopback(server, port);
 }
 
 async function serveRequest(
