@@ -149,6 +149,11 @@ export function makeLog(context: InvocationContext, base: Record<string, unknown
   };
 }
 
+async function callerOf(req: HttpRequest, resolveCaller: (() => Promise<CallerResolver>) | undefined): Promise<Caller> {
+  if (!resolveCaller) throw new Error('an admin endpoint needs a caller resolver');
+  return (await resolveCaller())(bearerToken(req));
+}
+
 /**
  * Turns an endpoint and its operation into an Azure Functions HTTP handler:
  * request id, caller check, zod parsing of params/query/headers/body, problem
@@ -157,14 +162,15 @@ export function makeLog(context: InvocationContext, base: Record<string, unknown
 export function httpHandler<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
   endpoint: Endpoint<P, Q, B>,
   handle: EndpointHandler<P, Q, B>,
-  resolveCaller: () => Promise<CallerResolver>,
+  /** required for admin endpoints; anonymous ones never identify a caller */
+  resolveCaller?: () => Promise<CallerResolver>,
 ): HttpHandler {
   return async (req, context) => {
     const supplied = req.headers.get('x-request-id');
     const requestId = supplied && REQUEST_ID.test(supplied) ? supplied : context.invocationId;
     const log = makeLog(context, { requestId, invocationId: context.invocationId, function: endpoint.name });
     try {
-      const caller = endpoint.auth === 'admin' ? await (await resolveCaller())(bearerToken(req)) : null;
+      const caller = endpoint.auth === 'admin' ? await callerOf(req, resolveCaller) : null;
       const errors: FieldError[] = [];
       const params = parsePart(endpoint.params, req.params, 'path', errors);
       const query = parsePart(endpoint.query, queryObject(req), 'query', errors);
