@@ -131,7 +131,3 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   cached ??= parseConfig(env);
   return cached;
 }
-/** For tests and the development host, which set the environment before first use. */
-export function resetConfig(): void {
-  cached = undefined;
-}
