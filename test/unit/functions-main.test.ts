@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ALL_ENDPOINTS } from '../../shared/api/endpoints';
@@ -39,5 +40,15 @@ describe('package.json main', () => {
     expect(registered.filter((d) => d.kind === 'storageQueue').map((d) => d.name)).toEqual(['reconcile-queue']);
     expect(registered.filter((d) => d.kind === 'timer').map((d) => d.name)).toEqual(['reconcile-timer']);
     expect(registered.filter((d) => d.kind === 'http')).toHaveLength(ALL_ENDPOINTS.length);
+  });
+});
+
+describe('start-up with a bad setting', () => {
+  it('stops loading the functions with a message naming the setting', () => {
+    const env = { ...process.env, ...sampleSettingsValues(root), VANTAGEPOINT_BASE_URL: 'not a url', GRAPH_RESOURCES: 'events,calendars' };
+    const run = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(root, 'dist/functions/groups.js'))})`], { env, encoding: 'utf8' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('VANTAGEPOINT_BASE_URL');
+    expect(run.stderr).toContain('GRAPH_RESOURCES');
   });
 });
