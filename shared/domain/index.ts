@@ -4,3 +4,4 @@ export * from './prerequisites';
 export * from './status';
 export * from './backoff';
 export * from './planner';
+export * from './names';
