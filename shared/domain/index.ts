@@ -5,3 +5,5 @@ export * from './status';
 export * from './backoff';
 export * from './planner';
 export * from './names';
+export * from './guard';
+export * from './notices';
