@@ -7,6 +7,7 @@ export const ReconcileRequestMessage = z
     groupId: GroupId.optional(),
     employeeId: EmployeeId.optional(),
     outsideGroups: z.literal(true).optional(),
+    releaseGroupId: GroupId.optional(),
     reason: z.string().max(200),
     requestId: z.string().max(200),
     continuationToken: z.string().max(4096).optional(),
@@ -15,6 +16,6 @@ export const ReconcileRequestMessage = z
     renewSubscriptionIds: z.array(z.string().max(128)).max(10).optional(),
     removedSubscriptionIds: z.array(z.string().max(128)).max(10).optional(),
   })
-  .refine((m) => m.groupId !== undefined || m.employeeId !== undefined || m.outsideGroups === true, {
-    message: 'groupId, employeeId or outsideGroups is required',
+  .refine((m) => m.groupId !== undefined || m.employeeId !== undefined || m.outsideGroups === true || m.releaseGroupId !== undefined, {
+    message: 'groupId, employeeId, outsideGroups or releaseGroupId is required',
   });

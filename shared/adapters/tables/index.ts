@@ -89,9 +89,11 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     ]);
   };
 
+  const groups = createGroupStore(tables.groups);
   return {
-    groups: createGroupStore(tables.groups),
-    members: createMemberStore(tables.members, tables.memberships),
+    groups,
+    // a claim is backed only while its group exists and is not being deleted
+    members: createMemberStore(tables.members, tables.memberships, async (groupId) => (await groups.get(groupId)) !== null),
     statusSummaries: createStatusSummaryStore(tables.members),
     passLeases: createPassLeaseStore(tables.members),
     graphWriters: createWriterRegistry(tables.graphWriters),
