@@ -53,4 +53,7 @@ export const TABLES = {
   subscriptionIndex: 'SubscriptionIndex',
   audit: 'Audit',
   graphWriters: 'GraphWriters',
+  /** data sync: (employee, event) → activity, and each user's data-sync state */
+  activityLinks: 'ActivityLinks',
+  syncIssues: 'SyncIssues',
 } as const;

@@ -33,12 +33,14 @@ export function ensureQueue(client: QueueClient): Promise<void> {
 }
 
 /** Sends one JSON message as plain text. */
-export async function sendJson(client: QueueClient, message: unknown): Promise<void> {
+export async function sendJson(client: QueueClient, message: unknown, delaySeconds = 0): Promise<void> {
   const text = JSON.stringify(message);
   if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
     throw new ValidationError([{ field: 'message', message: `is larger than the ${MAX_MESSAGE_BYTES}-byte queue message limit` }]);
   }
-  await storageCall(`send to ${client.name}`, () => client.sendMessage(text));
+  // Storage queues hide a message for at most 7 days.
+  const visibilityTimeout = Math.min(7 * 86_400, Math.max(0, Math.ceil(delaySeconds)));
+  await storageCall(`send to ${client.name}`, () => client.sendMessage(text, visibilityTimeout > 0 ? { visibilityTimeout } : {}));
 }
 
 export function createReconcileQueue(client: QueueClient): ReconcileQueue {
@@ -46,5 +48,5 @@ export function createReconcileQueue(client: QueueClient): ReconcileQueue {
 }
 
 export function createChangeQueue(client: QueueClient): ChangeQueue {
-  return { publish: (message) => sendJson(client, message) };
+  return { publish: (message, options) => sendJson(client, message, options?.delaySeconds ?? 0) };
 }

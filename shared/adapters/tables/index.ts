@@ -2,7 +2,10 @@ import type { TableClient } from '@azure/data-tables';
 import { QUEUES, TABLES } from '../../functionRegistry';
 import type {
   AuditLog,
+  ActivityLinkStore,
   ChangeQueue,
+  DataSyncStateStore,
+  SyncIssueStore,
   GroupStore,
   MemberStore,
   PassLeaseStore,
@@ -23,6 +26,8 @@ import { createStatusSummaryStore } from './statusSummaries';
 import { createSubscriptionStore } from './subscriptions';
 import { tableClient, type StorageTarget } from './target';
 import { createUserStateStore } from './userState';
+import { createActivityLinkStore, createDataSyncStateStore } from './activityLinks';
+import { createSyncIssueStore } from './syncIssues';
 
 export { storageTargetFromConfig, type StorageTarget } from './target';
 
@@ -38,6 +43,10 @@ export interface Storage {
   audit: AuditLog;
   reconcileQueue: ReconcileQueue;
   changeQueue: ChangeQueue;
+  /** data sync (Outlook events → Vantagepoint activities) */
+  activityLinks: ActivityLinkStore;
+  dataSyncState: DataSyncStateStore;
+  syncIssues: SyncIssueStore;
   /** creates tables and queues idempotently; call once per process (memoised) */
   ensureReady(): Promise<void>;
 }
@@ -84,6 +93,9 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     audit: createAuditLog(tables.audit),
     reconcileQueue: createReconcileQueue(reconcile),
     changeQueue: createChangeQueue(changes),
+    activityLinks: createActivityLinkStore(tables.activityLinks),
+    dataSyncState: createDataSyncStateStore(tables.activityLinks),
+    syncIssues: createSyncIssueStore(tables.syncIssues),
     ensureReady() {
       ready ??= prepare().catch((err: unknown) => {
         ready = undefined; // storage down at start-up: the next call tries again
