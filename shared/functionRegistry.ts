@@ -41,6 +41,8 @@ export function registeredFunctions(): readonly FunctionDefinition[] {
 export const QUEUES = {
   reconcile: 'reconcile-requests',
   changes: 'mail-changes',
+  /** notification emails on their way out (the outbox) */
+  notices: 'notification-mail',
 } as const;
 
 /** Table names shared by stores and infra/. */
@@ -56,4 +58,6 @@ export const TABLES = {
   /** data sync: (employee, event) → activity, and each user's data-sync state */
   activityLinks: 'ActivityLinks',
   syncIssues: 'SyncIssues',
+  settings: 'Settings',
+  mailLog: 'MailLog',
 } as const;

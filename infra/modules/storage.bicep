@@ -21,10 +21,13 @@ var tableNames = [
   'GraphWriters'
   'ActivityLinks'
   'SyncIssues'
+  'Settings'
+  'MailLog'
 ]
 var queueNames = [
   'reconcile-requests'
   'mail-changes'
+  'notification-mail'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {

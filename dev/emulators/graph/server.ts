@@ -10,6 +10,7 @@ import { listenOnLoopback } from '../../support/listen';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { MailboxCalendars } from './events';
+import { EmulatedMail, mailControlRoutes, sendMailSender, type SentMail } from './mail';
 
 export interface Faults {
   /** every Graph operation waits a random time in [min, max] ms */
@@ -80,6 +81,8 @@ export interface GraphEmulator {
   resetStats(): void;
   /** mailbox calendars (events), also reachable over /emulator/mailboxes/{mailbox}/events */
   calendars: MailboxCalendars;
+  /** what sendMail sent (also GET /emulator/mail) */
+  sentMail(): SentMail[];
 }
 
 export const GRAPH_EMULATOR_DEFAULTS = {
@@ -239,6 +242,7 @@ class GraphEmulatorState {
   private readonly inFlight = new Map<string, number>();
   private counters: EmulatorStats = { writes: 0, throttled: 0, requests: 0, maxConcurrentPerMailbox: 0 };
   private readonly validationTimeoutMs: number;
+  readonly mail = new EmulatedMail();
 
   constructor(options: GraphEmulatorOptions) {
     this.tenantId = options.tenantId ?? GRAPH_EMULATOR_DEFAULTS.tenantId;
@@ -385,7 +389,7 @@ class GraphEmulatorState {
     if (ms > 0) await sleep(ms);
   }
 
-  private mailboxFault(mailbox: string): GraphResponse | null {
+  mailboxFault(mailbox: string): GraphResponse | null {
     const local = mailbox.split('@')[0] ?? '';
     const listed = (list: string[]): boolean => list.some((m) => m.toLowerCase() === mailbox);
     if (local.startsWith('missing-') || listed(this.faults.missingMailboxes)) {
@@ -624,6 +628,7 @@ async function relay(call: () => Promise<number>): Promise<GraphResponse> {
 }
 
 const controlRoutes: Record<string, Route> = {
+  ...mailControlRoutes((state: GraphEmulatorState) => state.mail),
   'POST /emulator/faults': withJson(faultsBody, (state, faults) => {
     state.setFaults(faults as Partial<Faults>);
     return { status: 200, body: state.currentFaults() };
@@ -666,6 +671,8 @@ async function route(state: GraphEmulatorState, req: IncomingMessage, text: stri
   if (path === '/$batch' && method === 'POST') return state.batch(caller, body);
   const events = await state.calendars.graph(caller, method, path, [req.headers.prefer ?? []].flat().join(', '), `http://${req.headers.host ?? 'localhost'}`);
   if (events) return events;
+  const sender = sendMailSender(method, path);
+  if (sender) return state.mail.send(sender, body, state.now(), (mailbox) => state.mailboxFault(mailbox));
   return state.operation(caller, method, path, body);
 }
 
@@ -691,6 +698,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     stats: () => state.stats(),
     resetStats: () => state.resetStats(),
     calendars: state.calendars,
+    sentMail: () => state.mail.list(),
   };
 }
 
