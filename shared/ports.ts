@@ -91,7 +91,7 @@ export interface MemberStore {
   /** The group each user's claim names, stale or not (the claim is the source of truth). */
   claimedGroups(employeeIds: string[]): Promise<Map<string, string | null>>;
   /** Deletes member rows (with their index rows and summary share) whose claim names another group; claims untouched. */
-  removeRows(groupId: string, employeeIds: string[]): Promise<void>;
+  removeRows(groupId: string, members: Member[]): Promise<void>;
 }
 
 export interface StatusSummary {

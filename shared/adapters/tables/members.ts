@@ -242,9 +242,14 @@ export function createMemberStore(members: TableClient, memberships: TableClient
       return new Map(employeeIds.map((id, i) => [id, groups[i] ?? null]));
     },
 
-    async removeRows(groupId, employeeIds) {
+    async removeRows(groupId, listed) {
       checkKey('groupId', groupId);
-      for (const ids of chunk(employeeIds, MEMBERS_PER_TRANSACTION)) await mutate(groupId, ids, (stored) => (stored ? 'delete' : null));
+      const seen = new Map(listed.map((m) => [m.employeeId, m]));
+      // Only the rows as they were listed: one an add rewrote since (with its claim) stays.
+      const unchanged = (stored: Member, id: string) => stored.checkedAt === seen.get(id)?.checkedAt && stored.addedAt === seen.get(id)?.addedAt;
+      for (const ids of chunk([...seen.keys()], MEMBERS_PER_TRANSACTION)) {
+        await mutate(groupId, ids, (stored, id) => (stored && unchanged(stored, id) ? 'delete' : null));
+      }
     },
   };
 }

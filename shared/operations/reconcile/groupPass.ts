@@ -72,7 +72,7 @@ async function claimedHere(deps: Deps, groupId: string, members: Member[], optio
   const claims = await deps.storage.members.claimedGroups(members.map((m) => m.employeeId));
   const strays = members.filter((m) => claims.get(m.employeeId) !== groupId);
   if (strays.length === 0) return members;
-  await deps.storage.members.removeRows(groupId, strays.map((m) => m.employeeId));
+  await deps.storage.members.removeRows(groupId, strays);
   options.log('reconcile.membership_repaired', { groupId, rowsRemoved: strays.map((m) => ({ employeeId: m.employeeId, claimedBy: claims.get(m.employeeId) ?? null })) });
   return members.filter((m) => claims.get(m.employeeId) === groupId);
 }
