@@ -95,6 +95,9 @@ param reconcileConcurrency int = 32
 @minValue(1)
 param reconcileMaxFailures int = 10
 
+@description('CSP frame-ancestors of the admin page: \'self\' plus Vantagepoint\'s origin lets the Connect Administration form frame it.')
+param adminPageFrameAncestors string = '\'self\''
+
 // --- Hosting ------------------------------------------------------------------------
 
 @minValue(40)
@@ -219,6 +222,7 @@ module functionApp 'modules/functionapp.bicep' = {
     reconcileTimeBudgetSeconds: reconcileTimeBudgetSeconds
     reconcileConcurrency: reconcileConcurrency
     reconcileMaxFailures: reconcileMaxFailures
+    adminPageFrameAncestors: adminPageFrameAncestors
   }
 }
 

@@ -70,6 +70,20 @@ export const settingsSchema = z
     RECONCILE_TIME_BUDGET_SECONDS: positiveInt.default(240),
     RECONCILE_CONCURRENCY: positiveInt.default(32),
     RECONCILE_MAX_FAILURES: positiveInt.default(10),
+
+    // Admin page
+    /**
+     * Who may frame the admin page: the CSP `frame-ancestors` sources, space-separated
+     * ('self', 'none', or origins such as https://firm.deltekfirst.com or https://*.deltekfirst.com).
+     */
+    ADMIN_PAGE_FRAME_ANCESTORS: z
+      .string()
+      .trim()
+      .regex(
+        /^(?:'none'|(?:'self'|https?:\/\/(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?)(?:\s+(?:'self'|https?:\/\/(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?))*)$/,
+        "'none', or space-separated 'self' and origins such as https://firm.deltekfirst.com",
+      )
+      .default("'self'"),
   })
   .superRefine((s, ctx) => {
     if (!s.AzureWebJobsStorage && !(s.AzureWebJobsStorage__tableServiceUri && s.AzureWebJobsStorage__queueServiceUri)) {

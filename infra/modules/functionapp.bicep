@@ -53,6 +53,7 @@ param reconcileSchedule string
 param reconcileTimeBudgetSeconds int
 param reconcileConcurrency int
 param reconcileMaxFailures int
+param adminPageFrameAncestors string
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -160,6 +161,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     RECONCILE_TIME_BUDGET_SECONDS: string(reconcileTimeBudgetSeconds)
     RECONCILE_CONCURRENCY: string(reconcileConcurrency)
     RECONCILE_MAX_FAILURES: string(reconcileMaxFailures)
+    ADMIN_PAGE_FRAME_ANCESTORS: adminPageFrameAncestors
   }
 }
 
