@@ -95,8 +95,8 @@ param reconcileConcurrency int = 32
 @minValue(1)
 param reconcileMaxFailures int = 10
 
-@description('CSP frame-ancestors of the admin page: \'self\' plus Vantagepoint\'s origin lets the Connect Administration form frame it.')
-param adminPageFrameAncestors string = '\'self\''
+@description('Origins (besides the app) that may frame the admin page, e.g. Vantagepoint\'s https://acme.deltekfirst.com.')
+param adminPageFrameAncestors string = ''
 
 // --- Hosting ------------------------------------------------------------------------
 

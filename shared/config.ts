@@ -73,17 +73,14 @@ export const settingsSchema = z
 
     // Admin page
     /**
-     * Who may frame the admin page: the CSP `frame-ancestors` sources, space-separated
-     * ('self', 'none', or origins such as https://firm.deltekfirst.com or https://*.deltekfirst.com).
+     * Origins allowed to frame the admin page besides the app itself (CSP frame-ancestors),
+     * comma- or space-separated, e.g. https://acme.deltekfirst.com or https://*.deltekfirst.com.
      */
     ADMIN_PAGE_FRAME_ANCESTORS: z
       .string()
-      .trim()
-      .regex(
-        /^(?:'none'|(?:'self'|https?:\/\/(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?)(?:\s+(?:'self'|https?:\/\/(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?))*)$/,
-        "'none', or space-separated 'self' and origins such as https://firm.deltekfirst.com",
-      )
-      .default("'self'"),
+      .transform((v) => v.split(/[\s,]+/).filter((s) => s.length > 0))
+      .pipe(z.array(z.string().regex(/^https?:\/\/(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?$/, 'an origin such as https://acme.deltekfirst.com (scheme and host, no path)')))
+      .default([]),
   })
   .superRefine((s, ctx) => {
     if (!s.AzureWebJobsStorage && !(s.AzureWebJobsStorage__tableServiceUri && s.AzureWebJobsStorage__queueServiceUri)) {

@@ -13,8 +13,8 @@ import { problem } from './problem';
 export interface StaticSiteOptions {
   /** folder holding index.html and the hashed assets */
   dir: string;
-  /** CSP frame-ancestors sources (ADMIN_PAGE_FRAME_ANCESTORS) */
-  frameAncestors: () => string;
+  /** origins allowed to frame the page besides this one (ADMIN_PAGE_FRAME_ANCESTORS) */
+  frameAncestors: () => readonly string[];
 }
 
 interface Asset {
@@ -42,7 +42,7 @@ const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * Strict by default: only this origin's own script and styles, API calls to this origin,
  * no plugins, no inline script or style, forms only to this origin, framing only as configured.
  */
-export function contentSecurityPolicy(frameAncestors: string): string {
+export function contentSecurityPolicy(frameAncestors: readonly string[]): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
@@ -53,7 +53,7 @@ export function contentSecurityPolicy(frameAncestors: string): string {
     "manifest-src 'self'",
     "base-uri 'none'",
     "form-action 'self'",
-    `frame-ancestors ${frameAncestors}`,
+    `frame-ancestors ${["'self'", ...frameAncestors].join(' ')}`,
   ].join('; ');
 }
 

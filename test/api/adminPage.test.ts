@@ -9,7 +9,7 @@ let stack: Stack;
 let pageUrl: string;
 
 beforeAll(async () => {
-  stack = await startStack({ ADMIN_PAGE_FRAME_ANCESTORS: "'self' https://acme.deltekfirst.com" });
+  stack = await startStack({ ADMIN_PAGE_FRAME_ANCESTORS: 'https://acme.deltekfirst.com' });
   pageUrl = `${stack.baseUrl}/connect-admin/`;
 });
 

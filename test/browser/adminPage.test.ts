@@ -53,8 +53,10 @@ async function signedIn(viewport = DESKTOP, username = 'admin') {
 
 const row = (page: Page, text: string) => page.locator('tbody tr', { hasText: text });
 
+const tab = (page: Page, name: string) => page.getByRole('navigation', { name: 'Connect Administration' }).getByRole('link', { name, exact: true });
+
 async function filterTo(page: Page, group: GroupBody): Promise<void> {
-  await page.getByRole('link', { name: 'Groups', exact: true }).click();
+  await tab(page, 'Groups').click();
   await page.getByRole('searchbox', { name: 'Filter by' }).fill(group.id);
   await row(page, group.id).waitFor();
 }
@@ -86,7 +88,7 @@ it('finds a group with the filter', async () => {
   const wanted = await createGroup('finance');
   const other = await createGroup('marketing');
   const { context, page } = await signedIn();
-  await page.getByRole('link', { name: 'Groups', exact: true }).click();
+  await tab(page, 'Groups').click();
   await row(page, other.id).waitFor();
   await page.getByRole('searchbox', { name: 'Filter by' }).fill(wanted.name.toLowerCase());
   await row(page, other.id).waitFor({ state: 'detached' });
@@ -190,6 +192,46 @@ it('shows a second administrator who changed the group first, and reloads instea
   await second.context.close();
 });
 
+/** Presses Tab until the focused element is named `name` (bounded): the keyboard user's way there. */
+async function tabTo(page: Page, name: string, limit = 60): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press('Tab');
+    const focused = (await page.evaluate(
+      `(() => { const e = document.activeElement; if (!e) return ''; return (e.getAttribute('aria-label') || (e.labels && e.labels[0] ? e.labels[0].textContent : '') || e.textContent || '').trim(); })()`,
+    )) as string;
+    if (focused === name) return;
+  }
+  throw new Error(`Tab never reached "${name}"`);
+}
+
+it('works with the keyboard alone: Groups tab, filter, Enable Synchronization on the row, confirm', async () => {
+  const group = await createGroup('keyboard', ['E0068']);
+  const { context, page } = await signedIn();
+  await tabTo(page, 'Groups');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Groups', level: 1 }).waitFor();
+  await tabTo(page, 'Filter by');
+  await page.keyboard.type(group.id);
+  await row(page, group.id).waitFor();
+  await page.locator('tbody tr').nth(1).waitFor({ state: 'detached' });
+  await tabTo(page, `Enable Synchronization for ${group.name}`);
+  await page.keyboard.press('Enter');
+  const confirm = page.getByRole('dialog', { name: `Enable synchronization for ${group.name}?` });
+  await confirm.getByText('meet the prerequisites').waitFor();
+  await tabTo(page, 'Enable Synchronization');
+  await page.keyboard.press('Enter');
+  await confirm.waitFor({ state: 'detached' });
+  await row(page, group.id).getByText('Enabled', { exact: true }).waitFor();
+  // Escape closes a dialog without changing anything, and focus returns to the row's button.
+  await tabTo(page, `Disable Synchronization for ${group.name}`);
+  await page.keyboard.press('Enter');
+  await page.getByRole('dialog').waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog').waitFor({ state: 'detached' });
+  expect((await admin.get<GroupBody>(`groups/${group.id}`)).body.sync).toBe('enabled');
+  await context.close();
+});
+
 describe('every tab', () => {
   let group: GroupBody;
 
@@ -221,9 +263,8 @@ describe('every tab', () => {
       const { context, page, problems } = await signedIn(viewport);
       await page.goto(`${pageUrl}${tab.hash()}`);
       await tab.ready(page).catch(async (err: unknown) => {
-        await page.screenshot({ path: `/tmp/fail-${name}${suffix}.png` });
-        console.log(await page.locator('body').innerText());
-        throw err;
+        // What the page showed instead, for the CI log.
+        throw new Error(`${name}${suffix} never got ready: ${String(err)}\n--- page text ---\n${await page.locator('body').innerText()}`);
       });
       expect(await seriousViolations(page)).toEqual([]);
       // Fits: nothing wider than the window (tables become stacked rows on narrow screens).
