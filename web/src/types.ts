@@ -33,3 +33,4 @@ export interface Problem {
   errors?: Array<{ field: string; message: string }>;
   prerequisites?: Array<{ code: string; ok: boolean; message: string }>;
 }
+export type ConnectSettings = z.output<typeof S.ConnectSettings>;

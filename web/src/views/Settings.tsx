@@ -1,14 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, get } from '../api';
 import { Loading, ProblemAlert } from '../components';
+import { when } from '../format';
 import { useLoad } from '../hooks';
-import type { ConnectStatus } from '../types';
+import type { ConnectSettings, ConnectStatus } from '../types';
 import { CredentialCard, OrganisationChecks, OutboundIps } from './ConnectParts';
-
-interface ConnectSettings {
-  notificationEmails: string[];
-  [other: string]: unknown;
-}
 
 export function SettingsView() {
   const status = useLoad((signal) => get<ConnectStatus>('connect/status', signal).then((a) => a.data), []);
@@ -17,7 +13,7 @@ export function SettingsView() {
       <div class="page-head">
         <h1>Settings</h1>
       </div>
-      <NotificationEmails />
+      <ConnectSettingsCard />
       <ProblemAlert error={status.error} />
       {!status.data && !status.error && <Loading what="the organisation settings" />}
       {status.data && (
@@ -31,80 +27,125 @@ export function SettingsView() {
   );
 }
 
-/** "Emails for Notifications" of Deltek's Settings tab (GET/PUT /api/connect/settings, ETag-guarded). */
-function NotificationEmails() {
-  const settings = useLoad((signal) => get<ConnectSettings>('connect/settings', signal), []);
-  const [text, setText] = useState('');
+/**
+ * "Emails for Notifications" of Deltek's Settings tab and the mass-removal guard
+ * (GET/PUT /api/connect/settings). Each save carries the settings' ETag; when another
+ * administrator saved first, the page says who and when and offers a reload.
+ */
+function ConnectSettingsCard() {
+  const settings = useLoad((signal) => get<ConnectSettings>('connect/settings', signal).then((a) => a.data), []);
+  const [emails, setEmails] = useState('');
+  const [percent, setPercent] = useState('');
+  const [minimum, setMinimum] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState('');
-  const [conflict, setConflict] = useState(false);
+  const [conflict, setConflict] = useState<ConnectSettings | null>(null);
 
   useEffect(() => {
-    if (settings.data) setText(settings.data.data.notificationEmails.join('\n'));
+    const s = settings.data;
+    if (!s) return;
+    setEmails(s.notificationEmails.join('\n'));
+    setPercent(String(s.massRemovalGuard.percent));
+    setMinimum(String(s.massRemovalGuard.minimum));
   }, [settings.data]);
 
-  const unavailable = settings.error instanceof ApiError && settings.error.status === 404;
-
-  async function save(e: Event) {
-    e.preventDefault();
+  async function save(body: Record<string, unknown>, what: string) {
     if (!settings.data) return;
     setBusy(true);
     setError(null);
     setSaved('');
     try {
-      const notificationEmails = [...new Set(text.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean))];
-      const etag = settings.data.etag ?? (typeof settings.data.data.etag === 'string' ? settings.data.data.etag : undefined);
-      await call('PUT', 'connect/settings', { body: { notificationEmails }, ifMatch: etag });
-      setSaved('Saved.');
+      await call<ConnectSettings>('PUT', 'connect/settings', { body, ifMatch: settings.data.etag });
+      setSaved(`${what} saved.`);
       settings.reload();
     } catch (err) {
-      if (err instanceof ApiError && err.status === 412) setConflict(true);
+      if (err instanceof ApiError && err.status === 412) setConflict(await get<ConnectSettings>('connect/settings').then((a) => a.data).catch(() => null));
       else setError(err);
     } finally {
       setBusy(false);
     }
   }
 
+  const s = settings.data;
   return (
     <section class="card" aria-labelledby="emails-h">
       <h2 id="emails-h">Emails for Notifications</h2>
       <p class="muted">
-        When synchronization stops for someone (expired credentials, an unknown error, or 10 failed syncs in a row), they and these addresses are
-        emailed.
+        When synchronization stops for someone (expired credentials, an unknown sync error, or 10 failed syncs in a row), they and these addresses
+        are emailed.
       </p>
-      {unavailable && <p class="empty">This service does not offer notification settings yet.</p>}
-      {!unavailable && <ProblemAlert error={settings.error} />}
-      {!settings.data && !settings.error && <Loading what="the notification settings" />}
-      {conflict && (
+      <ProblemAlert error={settings.error} />
+      {!s && !settings.error && <Loading what="the settings" />}
+      {conflict !== null && (
         <div class="alert alert-warning" role="alert">
           <div class="alert-body">
-            <strong class="alert-title">Someone else changed these settings</strong>
-            <p>Your change was not applied. Reload to see the current list.</p>
+            <strong class="alert-title">These settings were changed by someone else</strong>
+            <p>
+              {conflict.updatedBy ? (
+                <>
+                  <strong>{conflict.updatedBy}</strong> saved them on {when(conflict.updatedAt)}.{' '}
+                </>
+              ) : null}
+              Your change was not applied. Reload to see them as they are now.
+            </p>
           </div>
-          <button type="button" class="btn btn-primary btn-small" onClick={() => (setConflict(false), settings.reload())}>
+          <button type="button" class="btn btn-primary btn-small" onClick={() => (setConflict(null), settings.reload())}>
             Reload
           </button>
         </div>
       )}
-      {settings.data && (
-        <form class="form" onSubmit={save}>
-          <label class="field">
-            <span>Email addresses (one per line)</span>
-            <textarea name="notificationEmails" rows={4} value={text} onInput={(e) => setText(e.currentTarget.value)} />
-          </label>
+      {s && (
+        <>
+          <form
+            class="form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const notificationEmails = [...new Set(emails.split(/[\s,;]+/).map((x) => x.trim()).filter(Boolean))];
+              void save({ notificationEmails }, 'Notification emails');
+            }}
+          >
+            <label class="field">
+              <span>Email addresses (one per line, at most 20)</span>
+              <textarea name="notificationEmails" rows={4} value={emails} onInput={(e) => setEmails(e.currentTarget.value)} />
+            </label>
+            <div class="button-row">
+              <button type="submit" class="btn btn-primary" disabled={busy}>
+                Save emails
+              </button>
+            </div>
+          </form>
+          <h3>Mass-removal guard</h3>
+          <p class="muted">A synchronization pass that would take more people out of synchronization than this is held until an administrator confirms it.</p>
+          <form
+            class="form form-row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void save({ massRemovalGuard: { percent: Number(percent), minimum: Number(minimum) } }, 'Mass-removal guard');
+            }}
+          >
+            <label class="field">
+              <span>Percent of a group's active members</span>
+              <input name="percent" type="number" min={1} max={100} required value={percent} onInput={(e) => setPercent(e.currentTarget.value)} />
+            </label>
+            <label class="field">
+              <span>But never fewer than (people)</span>
+              <input name="minimum" type="number" min={0} required value={minimum} onInput={(e) => setMinimum(e.currentTarget.value)} />
+            </label>
+            <div class="button-row">
+              <button type="submit" class="btn btn-secondary" disabled={busy}>
+                Save guard
+              </button>
+            </div>
+          </form>
           <ProblemAlert error={error} />
           {saved && (
             <p class="muted" role="status">
               {saved}
             </p>
           )}
-          <div class="button-row">
-            <button type="submit" class="btn btn-primary" disabled={busy}>
-              Save
-            </button>
-          </div>
-        </form>
+          <p class="muted small">{s.updatedBy ? `Last changed by ${s.updatedBy} on ${when(s.updatedAt)}.` : 'Not changed yet: these are the defaults.'}</p>
+        </>
       )}
     </section>
   );
