@@ -142,15 +142,15 @@ it('adds a member by employee id and moves one from another group, saying from w
   const to = await createGroup('field');
   const { context, page } = await signedIn();
   await page.goto(`${pageUrl}#/groups/${to.id}/users`);
-  const ids = page.getByRole('textbox', { name: 'Employee IDs' });
+  const ids = page.getByRole('textbox', { name: 'Add by employee ID' });
 
   await ids.fill('E0063');
-  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('button', { name: 'Add members' }).click();
   await page.getByText('1 member added.').waitFor();
   await row(page, 'E0063').waitFor();
 
   await ids.fill('E0062');
-  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('button', { name: 'Add members' }).click();
   await page.getByText(`already in group ${from.id}`).waitFor();
   await page.getByRole('button', { name: `Move to ${to.name}` }).click();
   await page.getByText(`moved from ${from.id}`).waitFor();
@@ -190,6 +190,22 @@ it('shows a second administrator who changed the group first, and reloads instea
   expect((await admin.get<GroupBody>(`groups/${group.id}`)).body.sync).toBe('disabled');
   await first.context.close();
   await second.context.close();
+});
+
+it('saves the emails for notifications, and shows the problem naming a bad address', async () => {
+  const { context, page } = await signedIn();
+  await tab(page, 'Settings').click();
+  const emails = page.getByRole('textbox', { name: /Email addresses/ });
+  await emails.fill('ops@contoso.test\nnot-an-address');
+  await page.getByRole('button', { name: 'Save emails' }).click();
+  const problem = page.getByRole('alert');
+  await problem.getByText('body.notificationEmails.1').waitFor();
+  await emails.fill('ops@contoso.test\nit@contoso.test');
+  await page.getByRole('button', { name: 'Save emails' }).click();
+  await page.getByText('Notification emails saved.').waitFor();
+  await page.getByText(/Last changed by admin/).waitFor();
+  expect((await admin.get<{ notificationEmails: string[] }>('connect/settings')).body.notificationEmails).toEqual(['ops@contoso.test', 'it@contoso.test']);
+  await context.close();
 });
 
 /** Presses Tab until the focused element is named `name` (bounded): the keyboard user's way there. */

@@ -20,10 +20,13 @@ export function MembersPanel({ group, tick, onChanged }: { group: Group; tick: n
 
   return (
     <>
-      <AddMembers group={group} onChanged={() => (members.reload(), onChanged())} />
       <section class="card" aria-labelledby="members-h">
         <div class="card-head">
           <h2 id="members-h">Members</h2>
+          <span class="muted">{plural(group.memberCount, 'member')}</span>
+        </div>
+        <AddMembers group={group} onChanged={() => (members.reload(), onChanged())} />
+        <div class="card-head card-subhead">
           <label class="field field-inline">
             <span>Status</span>
             <select name="status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
@@ -134,10 +137,10 @@ function AddMembers({ group, onChanged }: { group: Group; onChanged: () => void 
 
   const conflicts = result?.results.filter((r) => r.outcome === 'conflict') ?? [];
   return (
-    <section class="card" aria-labelledby="add-h">
-      <h2 id="add-h">Add members</h2>
+    <div class="add-members">
       <form
         class="toolbar"
+        aria-label="Add members"
         onSubmit={(e) => {
           e.preventDefault();
           const ids = parseIds(text);
@@ -145,14 +148,14 @@ function AddMembers({ group, onChanged }: { group: Group; onChanged: () => void 
         }}
       >
         <label class="field field-grow">
-          <span>Employee IDs</span>
+          <span>Add by employee ID</span>
           <input name="employeeIds" placeholder="E0010, E0011" aria-describedby="add-hint" value={text} onInput={(e) => setText(e.currentTarget.value)} />
           <small id="add-hint" class="hint">
             One or more Vantagepoint employee IDs, separated by commas or spaces.
           </small>
         </label>
         <button type="submit" class="btn btn-primary" disabled={busy}>
-          Add
+          Add members
         </button>
       </form>
       <ProblemAlert error={error} />
@@ -179,7 +182,7 @@ function AddMembers({ group, onChanged }: { group: Group; onChanged: () => void 
           </ul>
         </div>
       )}
-    </section>
+    </div>
   );
 }
 
