@@ -74,7 +74,7 @@ describe('Graph MailProvider against the emulator', () => {
   let calls: string[];
 
   async function setUp(options: GraphEmulatorOptions = {}): Promise<void> {
-    emulator = await startGraphEmulator({ writeLimit: 10, writeWindowSeconds: 1, ...options });
+    emulator = await startGraphEmulator({ writeLimit: 10, writeWindowSeconds: 1, allowHttpNotificationUrls: true, ...options });
     config = configFor(emulator, receiver);
     calls = [];
   }
@@ -205,7 +205,7 @@ describe('Graph MailProvider against the emulator', () => {
       expect.objectContaining({ failure: 'transient', status: 0, code: 'NetworkError' }),
       expect.objectContaining({ failure: 'transient', status: 0, code: 'NetworkError' }),
     ]);
-    emulator = await startGraphEmulator(); // afterEach stops it
+    emulator = await startGraphEmulator({ allowHttpNotificationUrls: true }); // afterEach stops it
   });
 
   it('reuses its app-only token across calls', async () => {
