@@ -32,17 +32,18 @@ export function ensureQueue(client: QueueClient): Promise<void> {
   return storageCall(`create queue ${client.name}`, () => client.createIfNotExists().then(() => undefined));
 }
 
-/** Sends one JSON message as plain text. */
-export async function sendJson(client: QueueClient, message: unknown): Promise<void> {
+/** Sends one JSON message as plain text; `delaySeconds` keeps it invisible until then. */
+export async function sendJson(client: QueueClient, message: unknown, delaySeconds = 0): Promise<void> {
   const text = JSON.stringify(message);
   if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
     throw new ValidationError([{ field: 'message', message: `is larger than the ${MAX_MESSAGE_BYTES}-byte queue message limit` }]);
   }
-  await storageCall(`send to ${client.name}`, () => client.sendMessage(text));
+  const options = delaySeconds > 0 ? { visibilityTimeout: Math.min(Math.ceil(delaySeconds), 7 * 24 * 3600) } : undefined;
+  await storageCall(`send to ${client.name}`, () => client.sendMessage(text, options));
 }
 
 export function createReconcileQueue(client: QueueClient): ReconcileQueue {
-  return { request: (message) => sendJson(client, message) };
+  return { request: (message, options) => sendJson(client, message, options?.delaySeconds) };
 }
 
 export function createChangeQueue(client: QueueClient): ChangeQueue {
