@@ -41,6 +41,8 @@ export function registeredFunctions(): readonly FunctionDefinition[] {
 export const QUEUES = {
   reconcile: 'reconcile-requests',
   changes: 'mail-changes',
+  /** notification emails on their way out (the outbox) */
+  notices: 'notification-mail',
 } as const;
 
 /** Table names shared by stores and infra/. */
@@ -53,4 +55,6 @@ export const TABLES = {
   subscriptionIndex: 'SubscriptionIndex',
   audit: 'Audit',
   graphWriters: 'GraphWriters',
+  settings: 'Settings',
+  mailLog: 'MailLog',
 } as const;

@@ -1,10 +1,10 @@
 import type { Config } from './config';
 import { loadConfig } from './config';
-import { createMailProvider, defaultListLimiter, defaultWriteLimiter, TenantShare } from './adapters/graph';
+import { createMailer, createMailProvider, defaultListLimiter, defaultWriteLimiter, TenantShare } from './adapters/graph';
 import { createSecretSource } from './adapters/secrets';
 import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
 import { createVantagepointDirectory } from './adapters/vantagepoint';
-import type { MailProvider, SecretSource, VantagepointDirectory } from './ports';
+import type { Mailer, MailProvider, SecretSource, VantagepointDirectory } from './ports';
 
 /** Everything an operation may reach, built once per process from the configuration. */
 export interface Services {
@@ -13,6 +13,8 @@ export interface Services {
   secrets: SecretSource;
   directory: VantagepointDirectory;
   mail: MailProvider;
+  /** notification emails (null when NOTIFICATION_SENDER is not set) */
+  mailer: Mailer | null;
 }
 
 let services: Promise<Services> | undefined;
@@ -44,5 +46,6 @@ async function build(): Promise<Services> {
       share: new TenantShare(storage.graphWriters, defaultWriteLimiter(config)),
       listShare: new TenantShare(storage.graphListers, defaultListLimiter()),
     }),
+    mailer: createMailer(config, secrets),
   };
 }

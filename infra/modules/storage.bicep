@@ -19,10 +19,13 @@ var tableNames = [
   'SubscriptionIndex'
   'Audit'
   'GraphWriters'
+  'Settings'
+  'MailLog'
 ]
 var queueNames = [
   'reconcile-requests'
   'mail-changes'
+  'notification-mail'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { isValidEmail } from '../domain/email';
 import { MEMBER_PREREQUISITES, SYNC_STATUSES } from '../domain/model';
+import { refusedCharacter } from '../domain/names';
 
 /**
  * One zod schema per payload: the single source of validation, TypeScript types
@@ -17,13 +19,16 @@ export const EmployeeId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, 'must be 1–32 letters, digits, "_", "." or "-", starting with a letter or digit')
   .meta({ id: 'EmployeeId', description: 'Vantagepoint employee key' });
 
-/** C0 and C1 control characters have no place in names shown in a grid (nor in Table Storage keys). */
-const noControl = (s: string) => ![...s].some((ch) => {
-  const code = ch.codePointAt(0) ?? 0;
-  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
-});
-const DisplayName = z.string().trim().min(1).max(100).refine(noControl, 'must not contain control characters');
-const Description = z.string().max(1000).refine(noControl, 'must not contain control characters');
+/**
+ * Names and descriptions refuse invisible and direction-changing characters (shared/domain/names.ts),
+ * naming the first one found, so nothing that Table Storage refuses reaches it.
+ */
+const visibleText = (s: string, ctx: z.core.$RefinementCtx<string>) => {
+  const found = refusedCharacter(s);
+  if (found) ctx.addIssue({ code: 'custom', message: `must not contain ${found.description} (at index ${found.index})`, input: s });
+};
+const DisplayName = z.string().trim().min(1).max(100).superRefine(visibleText);
+const Description = z.string().max(1000).superRefine(visibleText);
 
 export const SyncStatus = z.enum(SYNC_STATUSES).meta({ id: 'SyncStatus' });
 export const MailboxAccess = z.enum(['office365', 'google']).meta({ id: 'MailboxAccess' });
@@ -75,6 +80,34 @@ export const AddMembersBody = z
   .meta({ id: 'AddMembers' });
 
 export const SwitchBody = z.strictObject({ enabled: z.boolean() }).meta({ id: 'Switch' });
+
+/** The Settings tab's notification list holds at most this many addresses. */
+export const MAX_NOTIFICATION_EMAILS = 20;
+
+const NotificationEmail = z
+  .string()
+  .trim()
+  .max(254)
+  .refine(isValidEmail, 'must be an email address such as someone@contoso.com');
+
+export const MassRemovalGuard = z
+  .strictObject({
+    percent: z.number().int().min(1).max(100).meta({ description: "share of a group's active members one pass may take out of synchronization" }),
+    minimum: z.number().int().min(0).max(100_000).meta({ description: 'the limit never drops below this many people' }),
+  })
+  .meta({ id: 'MassRemovalGuard', description: 'A pass that would take more than max(minimum, percent % of active members) out of synchronization is held' });
+
+export const PutSettingsBody = z
+  .strictObject({
+    notificationEmails: z
+      .array(NotificationEmail)
+      .max(MAX_NOTIFICATION_EMAILS)
+      .refine((list) => new Set(list.map((a) => a.toLowerCase())).size === list.length, 'must not name an address twice')
+      .optional(),
+    massRemovalGuard: MassRemovalGuard.optional(),
+  })
+  .refine((b) => b.notificationEmails !== undefined || b.massRemovalGuard !== undefined, { message: 'give notificationEmails or massRemovalGuard' })
+  .meta({ id: 'PutSettings', description: 'Fields given replace the stored ones; fields left out keep their value' });
 
 // ---------------------------------------------------------------- outputs
 
@@ -186,6 +219,15 @@ export const ConnectStatus = z
     outboundIpAddresses: z.array(z.string()),
     counts: StatusCounts,
     groups: z.number().int(),
+    notifications: z
+      .object({
+        sender: z.string().nullable().meta({ description: 'NOTIFICATION_SENDER; null when notification emails are off' }),
+        ok: z.boolean().meta({ description: 'a sender is set and the last send was accepted by Graph' }),
+        lastSentAt: z.string().nullable(),
+        lastErrorAt: z.string().nullable(),
+        lastError: z.string().nullable().meta({ description: "Graph's last refusal of sendMail (e.g. 403 ErrorAccessDenied without Mail.Send)" }),
+      })
+      .meta({ id: 'NotificationHealth' }),
   })
   .meta({ id: 'ConnectStatus' });
 
@@ -205,6 +247,16 @@ export const UserSyncView = z
     nextRetryAt: z.string().nullable(),
   })
   .meta({ id: 'UserSync' });
+
+export const ConnectSettings = z
+  .object({
+    notificationEmails: z.array(z.string()),
+    massRemovalGuard: MassRemovalGuard,
+    updatedAt: z.string().nullable(),
+    updatedBy: z.string().nullable(),
+    etag: z.string(),
+  })
+  .meta({ id: 'ConnectSettings' });
 
 export const Health = z.object({ status: z.literal('ok'), time: z.string() }).meta({ id: 'Health' });
 

@@ -155,6 +155,7 @@ describe('end to end: the notification endpoint', () => {
     const res = await fetch(`${stack.baseUrl}/notifications/graph?validationToken=${encodeURIComponent(token)}`, { method: 'POST' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(await res.text()).toBe(token);
 
     const long = await fetch(`${stack.baseUrl}/notifications/graph?validationToken=${'x'.repeat(1025)}`, { method: 'POST' });

@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Delivery } from './delivery';
 import type { ControlRoute, GraphResponse } from './http';
 import type { Caller, GraphEmulatorState } from './state';
+import { sendMailModule } from './mailRoutes';
 import { subscriptionsModule } from './subscriptions';
 
 /** What a module can reach: the shared state and outbound delivery to notification URLs. */
@@ -41,6 +42,6 @@ export interface GraphRouteModule {
 }
 
 /** Every module of the emulator, in the order calls are offered to them. */
-export const GRAPH_ROUTE_MODULES: GraphRouteModule[] = [subscriptionsModule];
+export const GRAPH_ROUTE_MODULES: GraphRouteModule[] = [subscriptionsModule, sendMailModule];
 
 export type { IncomingMessage };

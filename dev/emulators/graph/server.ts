@@ -14,6 +14,7 @@ import { runBatch } from './batch';
 import { Delivery, UnknownSubscriptionError, type DeliveryOptions, type DeliveryResult, type LifecycleEvent } from './delivery';
 import { faultsBody, type Faults } from './faults';
 import { graphError, INVALID_JSON, parseJson, readBody, send, withJson, type ControlRoute, type GraphResponse } from './http';
+import type { SentMail } from './mail';
 import { GRAPH_ROUTE_MODULES, type EmulatorContext, type GraphRouteModule } from './modules';
 import { GraphEmulatorState, MAILBOX_REQUEST_LIMIT, type Caller, type EmulatedSubscription, type EmulatorStats } from './state';
 
@@ -67,6 +68,8 @@ export interface GraphEmulator {
   advanceClock(ms: number): void;
   stats(): EmulatorStats;
   resetStats(): void;
+  /** what sendMail sent (also GET /emulator/mail) */
+  sentMail(): SentMail[];
 }
 
 export const GRAPH_EMULATOR_DEFAULTS = {
@@ -199,5 +202,6 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     advanceClock: (ms) => state.advanceClock(ms),
     stats: () => statsOf(ctx),
     resetStats: () => state.resetStats(),
+    sentMail: () => state.mail.list(),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DEFAULT_FAULTS, type Faults } from './faults';
+import { EmulatedMail } from './mail';
 import { graphError, sleep, type GraphResponse } from './http';
 
 export interface EmulatedSubscription {
@@ -133,6 +134,8 @@ export class GraphEmulatorState {
   private readonly mailboxWindows = new Map<string, SlidingWindow>();
   private readonly inFlight = new Map<string, number>();
   counters = emptyStats();
+  /** what sendMail sent (mailRoutes.ts) */
+  readonly mail = new EmulatedMail();
   delivery = emptyDelivery();
 
   constructor(options: StateOptions) {

@@ -20,6 +20,7 @@ function toEntity(state: Omit<UserState, 'etag'>) {
     suspendedReason: state.suspendedReason,
     lastErrors: JSON.stringify(state.lastErrors.slice(-MAX_LAST_ERRORS)),
     nextRetryAt: state.nextRetryAt,
+    forces: state.forces,
     resyncRequestedAt: state.resyncRequestedAt,
     updatedAt: state.updatedAt,
   });
@@ -33,6 +34,7 @@ function toState(row: Row): UserState {
     suspendedReason: textOrNull(row, 'suspendedReason') as UserState['suspendedReason'],
     lastErrors: json<UserState['lastErrors']>(row, 'lastErrors', []),
     nextRetryAt: textOrNull(row, 'nextRetryAt'),
+    forces: count(row, 'forces'),
     resyncRequestedAt: textOrNull(row, 'resyncRequestedAt'),
     updatedAt: text(row, 'updatedAt'),
     etag: etagOf(row),
