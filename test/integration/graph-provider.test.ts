@@ -202,11 +202,17 @@ describe('Graph MailProvider against the emulator', () => {
     expect(emulator.stats()).toMatchObject({ maxConcurrentPerMailbox: 4, throttled: 0 });
   });
 
-  it('ends a tenant-wide 5xx as unavailable (SERVICE) after bounded retries, charged to nobody', async () => {
+  it('ends a tenant-wide 5xx (every mailbox of the batch) as unavailable (SERVICE) after bounded retries, charged to nobody', async () => {
+    await setUp({ faults: { errorRate: 1 } });
+    const results = await provider({ maxTransientRetries: 1 }).apply([...creates('E1', 'gus@contoso.com', ['events']), ...creates('E2', 'gil@contoso.com', ['events'])]);
+    for (const result of results) expect(failureOf(result)).toMatchObject({ failure: 'unavailable', cause: 'SERVICE', status: 503 });
+    expect(batchCalls()).toBe(2);
+  });
+
+  it("ends one mailbox's persistent 5xx as transient for that member after bounded retries", async () => {
     await setUp({ faults: { errorRate: 1 } });
     const [result] = await provider({ maxTransientRetries: 1 }).apply(creates('E1', 'gus@contoso.com', ['events']));
-    expect(failureOf(result)).toMatchObject({ failure: 'unavailable', cause: 'SERVICE', status: 503 });
-    expect(batchCalls()).toBe(2);
+    expect(failureOf(result)).toMatchObject({ failure: 'transient', status: 503 });
   });
 
   it('ends as unavailable when Graph cannot be reached, without throwing', async () => {

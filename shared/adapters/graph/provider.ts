@@ -191,8 +191,10 @@ class GraphMailProvider implements MailProvider {
         const answer = responses.get(String(i + 1));
         return answer ? classify(work.op, answer) : { kind: 'retry', retryAfterMs: null, status: 502, code: 'MissingBatchResponse', message: 'Graph returned no answer for this request.' };
       });
-      // Every request of the batch failing with 5xx is the service failing, not these mailboxes.
-      const tenantWide = verdicts.every((v) => v.kind === 'retry' && v.status >= 500);
+      // Every request of a batch spanning several mailboxes failing with 5xx is the service failing,
+      // not these mailboxes; one mailbox's requests all failing is that mailbox's (charged) problem.
+      const mailboxes = new Set(batch.map((w) => w.op.employeeId)).size;
+      const tenantWide = mailboxes > 1 && verdicts.every((v) => v.kind === 'retry' && v.status >= 500);
       batch.forEach((work, i) => this.settle(work, verdicts[i] as Verdict, queue, results, tenantWide));
     } catch (err) {
       const verdict = verdictOfBatchFailure(err);
