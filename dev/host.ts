@@ -93,7 +93,9 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   const sink: LogSink = options.log ?? defaultSink;
   const settings = readHostSettings(root);
   const files = loadFunctionFiles(root, options.functionsGlob ?? packageMain(root), sink);
-  const definitions = (options.registry ?? registeredFunctions)();
+  // The platform's switch for one function: app setting AzureWebJobs.<name>.Disabled = true.
+  const disabled = (name: string) => /^(true|1)$/i.test(process.env[`AzureWebJobs.${name}.Disabled`] ?? '');
+  const definitions = (options.registry ?? registeredFunctions)().filter((def) => !disabled(def.name));
   hostLog(sink, 'information', `loaded ${files.length} function file(s), ${definitions.length} function(s)`);
 
   const started: Stoppable[] = [];

@@ -138,12 +138,12 @@ export class Delivery {
    * A change notification (resources/changenotification.md) for `count` changed items of the
    * subscription's resource, in one delivery.
    */
-  notify(subscriptionId: string, changeType: string, count = 1): Promise<DeliveryResult> {
+  notify(subscriptionId: string, changeType: string, count = 1, item?: string): Promise<DeliveryResult> {
     const sub = this.requireLive(subscriptionId);
     const [, mailbox, kind] = RESOURCE.exec(sub.resource) ?? [];
     const collection = (kind ?? '').charAt(0).toUpperCase() + (kind ?? '').slice(1);
-    const value = Array.from({ length: count }, () => {
-      const itemId = randomBytes(12).toString('base64url');
+    const value = Array.from({ length: item ? 1 : count }, () => {
+      const itemId = item ?? randomBytes(12).toString('base64url');
       return {
         subscriptionId: sub.id,
         clientState: sub.clientState,
@@ -155,6 +155,22 @@ export class Delivery {
       };
     });
     return this.post(sub.notificationUrl, { value });
+  }
+
+  /** Graph notifies every live subscription on the mailbox's events whose changeType covers the change. */
+  notifyMailbox(mailbox: string, changeType: string, itemId: string): Promise<Array<{ subscriptionId: string; status: number | string }>> {
+    const subs = this.state
+      .live()
+      .filter((s) => s.resource.toLowerCase() === `users/${mailbox.toLowerCase()}/events` && s.changeType.split(',').includes(changeType));
+    return Promise.all(
+      subs.map(async (s) => ({
+        subscriptionId: s.id,
+        status: await this.notify(s.id, changeType, 1, itemId).then(
+          (r) => r.status ?? r.outcome,
+          (err: unknown) => (err instanceof Error ? err.message : 'delivery failed'),
+        ),
+      })),
+    );
   }
 
   /** A lifecycle notification (concepts/change-notifications-lifecycle-events.md). */

@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Delivery } from './delivery';
 import type { ControlRoute, GraphResponse } from './http';
 import type { Caller, GraphEmulatorState } from './state';
+import { eventsModule } from './eventsRoutes';
 import { sendMailModule } from './mailRoutes';
 import { subscriptionsModule } from './subscriptions';
 
@@ -35,13 +36,15 @@ export interface GraphCall {
 
 export interface GraphRouteModule {
   name: string;
-  /** Answers a Graph call this module serves, or returns null for "not mine". */
-  handle?(ctx: EmulatorContext, call: GraphCall): Promise<GraphResponse> | null;
+  /** Answers a Graph call this module serves, or null (or a promise of null) for "not mine". */
+  handle?(ctx: EmulatorContext, call: GraphCall): Promise<GraphResponse | null> | null;
   /** `'METHOD /emulator/path'` → handler */
   control?: Record<string, ControlRoute<EmulatorContext>>;
+  /** control routes with parameters (`/emulator/things/{id}`): an answer, or null for "not mine" */
+  controlFallback?(ctx: EmulatorContext, method: string, pathname: string, body: unknown): Promise<GraphResponse | null>;
 }
 
 /** Every module of the emulator, in the order calls are offered to them. */
-export const GRAPH_ROUTE_MODULES: GraphRouteModule[] = [subscriptionsModule, sendMailModule];
+export const GRAPH_ROUTE_MODULES: GraphRouteModule[] = [subscriptionsModule, sendMailModule, eventsModule];
 
 export type { IncomingMessage };

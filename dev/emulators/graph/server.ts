@@ -14,6 +14,8 @@ import { runBatch } from './batch';
 import { Delivery, UnknownSubscriptionError, type DeliveryOptions, type DeliveryResult, type LifecycleEvent } from './delivery';
 import { faultsBody, type Faults } from './faults';
 import { graphError, INVALID_JSON, parseJson, readBody, send, withJson, type ControlRoute, type GraphResponse } from './http';
+import type { MailboxCalendars } from './events';
+import { calendarsOf } from './eventsRoutes';
 import type { SentMail } from './mail';
 import { GRAPH_ROUTE_MODULES, type EmulatorContext, type GraphRouteModule } from './modules';
 import { GraphEmulatorState, MAILBOX_REQUEST_LIMIT, type Caller, type EmulatedSubscription, type EmulatorStats } from './state';
@@ -59,8 +61,11 @@ export interface GraphEmulator {
   setFaults(faults: Partial<Faults>): void;
   /** live subscriptions, including clientState (for tests) */
   subscriptions(): EmulatedSubscription[];
-  /** delivers a change notification of `count` items; the endpoint's status, or null when it timed out or was dropped */
-  sendChangeNotification(subscriptionId: string, changeType?: string, count?: number): Promise<number | null>;
+  /**
+   * Delivers a change notification: about `itemId` (a random item when absent), or about `count`
+   * random items in one delivery. The endpoint's status, or null when it timed out or was dropped.
+   */
+  sendChangeNotification(subscriptionId: string, changeType?: string, itemId?: string, count?: number): Promise<number | null>;
   sendLifecycleEvent(subscriptionId: string, event: LifecycleEvent): Promise<number | null>;
   /** Removes a subscription as Graph does on its own; false when there was none. */
   removeSubscription(id: string): boolean;
@@ -70,6 +75,8 @@ export interface GraphEmulator {
   resetStats(): void;
   /** what sendMail sent (also GET /emulator/mail) */
   sentMail(): SentMail[];
+  /** mailbox calendars (events), also reachable over /emulator/mailboxes/{mailbox}/events */
+  calendars: MailboxCalendars;
 }
 
 export const GRAPH_EMULATOR_DEFAULTS = {
@@ -137,7 +144,7 @@ class Router {
   operation = async (caller: Caller, method: string, path: string, headers: Record<string, string>, body: unknown): Promise<GraphResponse> => {
     this.ctx.state.counters.requests++;
     for (const module of this.modules) {
-      const answer = module.handle?.(this.ctx, { caller, method, path, headers, body });
+      const answer = await module.handle?.(this.ctx, { caller, method, path, headers, body });
       if (answer) return answer;
     }
     return graphError(400, 'BadRequest', `Unsupported resource '${path}'.`);
@@ -149,6 +156,14 @@ class Router {
     const method = req.method ?? 'GET';
     const control = this.control[`${method} ${url.pathname}`];
     if (control) return control(this.ctx, req, text);
+    if (url.pathname.startsWith('/emulator/')) {
+      const input = parseJson(text);
+      if (input === INVALID_JSON) return graphError(400, 'BadRequest', 'The request body is not valid JSON.');
+      for (const module of this.modules) {
+        const answer = await module.controlFallback?.(this.ctx, method, url.pathname, input);
+        if (answer) return answer;
+      }
+    }
 
     const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(url.pathname);
     if (token?.[1] && method === 'POST') return state.issueToken(decodeURIComponent(token[1]), new URLSearchParams(text));
@@ -196,12 +211,13 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     ...listening,
     setFaults: (faults) => state.setFaults(faults),
     subscriptions: () => state.live(),
-    sendChangeNotification: async (id, changeType = 'updated', count = 1) => (await delivery.notify(id, changeType, count)).status,
+    sendChangeNotification: async (id, changeType = 'updated', itemId, count = 1) => (await delivery.notify(id, changeType, count, itemId)).status,
     sendLifecycleEvent: async (id, event) => (await delivery.lifecycle(id, event)).status,
     removeSubscription: (id) => state.remove(id),
     advanceClock: (ms) => state.advanceClock(ms),
     stats: () => statsOf(ctx),
     resetStats: () => state.resetStats(),
     sentMail: () => state.mail.list(),
+    calendars: calendarsOf(ctx),
   };
 }
