@@ -38,7 +38,7 @@ describe('package.json main', () => {
       expect(def.options.authLevel).toBe(endpoint.auth === 'admin' ? 'function' : 'anonymous');
     }
     expect(registered.filter((d) => d.kind === 'storageQueue').map((d) => d.name).sort()).toEqual(['data-sync', 'notification-queue', 'reconcile-queue']);
-    expect(registered.filter((d) => d.kind === 'timer').map((d) => d.name)).toEqual(['reconcile-timer']);
+    expect(registered.filter((d) => d.kind === 'timer').map((d) => d.name).sort()).toEqual(['orphan-repair-timer', 'reconcile-timer']);
     // The admin page's static files are the one HTTP function outside the JSON API contract.
     const page = registered.find((d) => d.name === 'admin-page');
     expect(page?.kind === 'http' && page.options).toMatchObject({ route: 'connect-admin/{*path}', methods: ['GET'], authLevel: 'anonymous' });
