@@ -1,5 +1,5 @@
 import type { MailResource } from '../../shared/domain/model';
-import type { MailOperation, MailOperationResult, MailProvider } from '../../shared/ports';
+import type { MailOperation, MailOperationResult, MailProvider, ProviderSubscription } from '../../shared/ports';
 
 /**
  * Microsoft Graph's subscription semantics in memory, for property tests that drive the
@@ -22,8 +22,11 @@ export class FakeGraph implements MailProvider {
     return operations.map((op) => this.one(op));
   }
 
-  async findExisting(mailbox: string, resource: MailResource): Promise<string[]> {
-    return this.live(mailbox, resource);
+  async listSubscriptions(cursor: string | null): Promise<{ items: ProviderSubscription[]; next: string | null }> {
+    this.prune();
+    const all = [...this.subscriptions].map(([id, s]) => ({ id, resource: `users/${s.mailbox}/${s.resource}`, notificationUrl: null, expiresAt: new Date(s.expiresAt).toISOString() }));
+    const start = cursor === null ? 0 : Number(cursor);
+    return { items: all.slice(start, start + 100), next: start + 100 < all.length ? String(start + 100) : null };
   }
 
   live(mailbox: string, resource: MailResource): string[] {
@@ -48,7 +51,6 @@ export class FakeGraph implements MailProvider {
   private perform(op: MailOperation): MailOperationResult {
     this.prune();
     if (op.kind === 'create') {
-      if (this.live(op.mailbox, op.resource).length > 0) return { ok: false, failure: 'exists', status: 409, code: 'Conflict', message: 'already exists' };
       const id = `sub-${this.nextId++}`;
       const expiresAt = Date.parse(op.expiresAt);
       this.subscriptions.set(id, { mailbox: op.mailbox, resource: op.resource, expiresAt });
