@@ -161,9 +161,15 @@ async function interleave<T>(s: fc.Scheduler, operations: Array<() => Promise<T>
   return s.waitFor(Promise.all(operations.map((op) => op())));
 }
 
-/** Queued work done (toggles' nudges, release jobs, continuations), then one pass per group: the level-triggered end state. */
+/**
+ * Queued work done (toggles' nudges, release jobs, continuations), then one pass per group and
+ * the tenant repair job (orphans of cut runs, seen as older than its 10-minute margin): the
+ * level-triggered end state.
+ */
 async function settle(groups: string[]): Promise<void> {
   const deps = depsFor(null, 'settle');
+  const later = { ...options(), now: () => new Date(Date.now() + 11 * 60_000) };
+  await handleReconcileRequest(deps, { repairOrphans: true, reason: 'settle', requestId: `settle-${unique()}` }, later);
   for (let round = 0; round < 6; round++) {
     const requests = (await drainQueue(reconcileQueue)) as ReconcileRequest[];
     const passes = round === 0 ? groups.map((groupId): ReconcileRequest => ({ groupId, reason: 'settle', requestId: `settle-${unique()}` })) : [];

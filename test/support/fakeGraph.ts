@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { MailResource } from '../../shared/domain/model';
 import type { MailOperation, MailOperationResult, MailProvider, ProviderSubscription } from '../../shared/ports';
 
@@ -13,10 +14,15 @@ export type Fault = 'none' | 'transient' | 'lostResponse' | 'mailboxMissing';
 export class FakeGraph implements MailProvider {
   readonly subscriptions = new Map<string, { mailbox: string; resource: MailResource; expiresAt: number }>();
   private nextId = 1;
+  private readonly tag = randomBytes(4).toString('hex');
   /** faults for the next calls, in order; 'none' when empty */
   faults: Fault[] = [];
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly clock: () => number = Date.now,
+    /** the notification URL every subscription was created with (the tenant repair job only touches its own) */
+    private readonly notificationUrl = 'https://example.test/api/notifications/graph',
+  ) {}
 
   async apply(operations: MailOperation[]): Promise<MailOperationResult[]> {
     return operations.map((op) => this.one(op));
@@ -24,7 +30,7 @@ export class FakeGraph implements MailProvider {
 
   async listSubscriptions(cursor: string | null): Promise<{ items: ProviderSubscription[]; next: string | null }> {
     this.prune();
-    const all = [...this.subscriptions].map(([id, s]) => ({ id, resource: `users/${s.mailbox}/${s.resource}`, notificationUrl: null, expiresAt: new Date(s.expiresAt).toISOString() }));
+    const all = [...this.subscriptions].map(([id, s]) => ({ id, resource: `users/${s.mailbox}/${s.resource}`, notificationUrl: this.notificationUrl, expiresAt: new Date(s.expiresAt).toISOString() }));
     const start = cursor === null ? 0 : Number(cursor);
     return { items: all.slice(start, start + 100), next: start + 100 < all.length ? String(start + 100) : null };
   }
@@ -51,7 +57,8 @@ export class FakeGraph implements MailProvider {
   private perform(op: MailOperation): MailOperationResult {
     this.prune();
     if (op.kind === 'create') {
-      const id = `sub-${this.nextId++}`;
+      // unique across fakes: the tests' tables outlive one fake
+      const id = `sub-${this.tag}-${this.nextId++}`;
       const expiresAt = Date.parse(op.expiresAt);
       this.subscriptions.set(id, { mailbox: op.mailbox, resource: op.resource, expiresAt });
       return { ok: true, subscriptionId: id, expiresAt: new Date(expiresAt).toISOString() };

@@ -141,7 +141,9 @@ export function createMemberStore(members: TableClient, memberships: TableClient
       if (actions.length === 0) return before;
       const entity = summaryEntity(groupId, summary);
       actions.push(summaryRow ? ['update', entity, 'Replace', { etag: etagOf(summaryRow) }] : ['create', entity]);
+      // 404: a row this chunk deletes was deleted by someone else since the read — as lost a race as 409/412
       const done = await storageCall('write members', () => members.submitTransaction(actions).then(() => true), {
+        404: () => false,
         409: () => false,
         412: () => false,
       });
