@@ -97,6 +97,10 @@ param reconcileConcurrency int = 32
 
 @minValue(1)
 param reconcileMaxFailures int = 10
+param syncCategory string = 'Vantagepoint'
+param syncWindowDays int = 14
+param syncHorizonDays int = 365
+param activityType string = 'Meeting'
 
 // --- Hosting ------------------------------------------------------------------------
 
@@ -223,6 +227,10 @@ module functionApp 'modules/functionapp.bicep' = {
     reconcileTimeBudgetSeconds: reconcileTimeBudgetSeconds
     reconcileConcurrency: reconcileConcurrency
     reconcileMaxFailures: reconcileMaxFailures
+    syncCategory: syncCategory
+    syncWindowDays: syncWindowDays
+    syncHorizonDays: syncHorizonDays
+    activityType: activityType
   }
 }
 

@@ -55,6 +55,9 @@ export const TABLES = {
   subscriptionIndex: 'SubscriptionIndex',
   audit: 'Audit',
   graphWriters: 'GraphWriters',
+  /** data sync: (employee, event) → activity, and each user's data-sync state */
+  activityLinks: 'ActivityLinks',
+  syncIssues: 'SyncIssues',
   settings: 'Settings',
   mailLog: 'MailLog',
 } as const;

@@ -19,6 +19,8 @@ var tableNames = [
   'SubscriptionIndex'
   'Audit'
   'GraphWriters'
+  'ActivityLinks'
+  'SyncIssues'
   'Settings'
   'MailLog'
 ]

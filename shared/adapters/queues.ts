@@ -50,7 +50,7 @@ export function createReconcileQueue(client: QueueClient): ReconcileQueue {
 }
 
 export function createChangeQueue(client: QueueClient): ChangeQueue {
-  return { publish: (message) => sendJson(client, message) };
+  return { publish: (message, options) => sendJson(client, message, options?.delaySeconds ?? 0) };
 }
 
 export function createNoticeQueue(client: QueueClient): NoticeQueue {

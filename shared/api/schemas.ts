@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isValidEmail } from '../domain/email';
 import { MEMBER_PREREQUISITES, SYNC_STATUSES } from '../domain/model';
+import { refusedCharacter } from '../domain/names';
 
 /**
  * One zod schema per payload: the single source of validation, TypeScript types
@@ -18,13 +19,16 @@ export const EmployeeId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, 'must be 1–32 letters, digits, "_", "." or "-", starting with a letter or digit')
   .meta({ id: 'EmployeeId', description: 'Vantagepoint employee key' });
 
-/** C0 and C1 control characters have no place in names shown in a grid (nor in Table Storage keys). */
-const noControl = (s: string) => ![...s].some((ch) => {
-  const code = ch.codePointAt(0) ?? 0;
-  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
-});
-const DisplayName = z.string().trim().min(1).max(100).refine(noControl, 'must not contain control characters');
-const Description = z.string().max(1000).refine(noControl, 'must not contain control characters');
+/**
+ * Names and descriptions refuse invisible and direction-changing characters (shared/domain/names.ts),
+ * naming the first one found, so nothing that Table Storage refuses reaches it.
+ */
+const visibleText = (s: string, ctx: z.core.$RefinementCtx<string>) => {
+  const found = refusedCharacter(s);
+  if (found) ctx.addIssue({ code: 'custom', message: `must not contain ${found.description} (at index ${found.index})`, input: s });
+};
+const DisplayName = z.string().trim().min(1).max(100).superRefine(visibleText);
+const Description = z.string().max(1000).superRefine(visibleText);
 
 export const SyncStatus = z.enum(SYNC_STATUSES).meta({ id: 'SyncStatus' });
 export const MailboxAccess = z.enum(['office365', 'google']).meta({ id: 'MailboxAccess' });

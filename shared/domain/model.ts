@@ -104,6 +104,11 @@ export interface UserState {
   suspensionNoticeFor: string | null;
   lastErrors: Array<{ at: string; resource: string; code: string; message: string }>;
   nextRetryAt: string | null;
+  /**
+   * How many times an administrator forced a sync (the admin's fact). A reconcile run that read
+   * an older count does not write its failure streak over the force (one owner per fact).
+   */
+  forces: number;
   /** set by `missed`/`subscriptionRemoved` lifecycle events: the data-sync consumer should resync */
   resyncRequestedAt: string | null;
   updatedAt: string;

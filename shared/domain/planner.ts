@@ -257,7 +257,10 @@ function nextState(previous: ReconcileState, effects: OutcomeEffect[], ctx: Fold
 
   if (!failed) {
     const succeeded = verdicts.includes('success');
-    return succeeded ? { ...previous, consecutiveFailures: 0, nextRetryAt: null, lastErrors } : { ...previous, lastErrors };
+    // A suspension keeps the streak that caused it (the why view quotes it) until the admin forces a sync;
+    // the deletes that follow a suspension succeed without lifting it.
+    if (!succeeded || previous.suspendedReason !== null) return { ...previous, lastErrors };
+    return { ...previous, consecutiveFailures: 0, nextRetryAt: null, lastErrors };
   }
   const consecutiveFailures = previous.consecutiveFailures + 1;
   // The first cause is kept: a mailbox reason says more than the streak it may have ended.

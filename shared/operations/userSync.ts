@@ -94,6 +94,7 @@ export function newUserState(employeeId: string, now: Date): Omit<UserState, 'et
     suspensionNoticeFor: null,
     lastErrors: [],
     nextRetryAt: null,
+    forces: 0,
     resyncRequestedAt: null,
     updatedAt: now.toISOString(),
   };
@@ -150,7 +151,8 @@ export async function putUserSync(deps: Deps, input: { employeeId: string; enabl
 
 export async function forceUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<EndpointResult> {
   const groupId = await requireKnownUser(deps, employeeId);
-  const { before } = await updateUserState(deps, employeeId, ctx.now, (s) => ({ ...s, ...clearSuspension(s) }));
+  // The count moves with the clearing, so a run that started before this force cannot suspend the user again.
+  const { before } = await updateUserState(deps, employeeId, ctx.now, (s) => ({ ...s, ...clearSuspension(s), forces: s.forces + 1 }));
   await audit(deps.storage.audit, ctx, {
     action: 'user.force',
     target: employeeId,

@@ -9,6 +9,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { listenOnLoopback } from '../../support/listen';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { MailboxCalendars } from './events';
 import { EmulatedMail, mailControlRoutes, sendMailSender, type SentMail } from './mail';
 
 export interface Faults {
@@ -69,7 +70,8 @@ export interface GraphEmulator {
   setFaults(faults: Partial<Faults>): void;
   /** live subscriptions, including clientState (for tests) */
   subscriptions(): EmulatedSubscription[];
-  sendChangeNotification(subscriptionId: string, changeType?: string): Promise<number>;
+  /** itemId: the item the notification names (a random one when absent) */
+  sendChangeNotification(subscriptionId: string, changeType?: string, itemId?: string): Promise<number>;
   sendLifecycleEvent(subscriptionId: string, event: LifecycleEvent): Promise<number>;
   /** Removes a subscription as Graph does on its own; false when there was none. */
   removeSubscription(id: string): boolean;
@@ -77,6 +79,8 @@ export interface GraphEmulator {
   advanceClock(ms: number): void;
   stats(): EmulatorStats;
   resetStats(): void;
+  /** mailbox calendars (events), also reachable over /emulator/mailboxes/{mailbox}/events */
+  calendars: MailboxCalendars;
   /** what sendMail sent (also GET /emulator/mail) */
   sentMail(): SentMail[];
 }
@@ -345,7 +349,7 @@ class GraphEmulatorState {
    * The checks every operation passes in Graph's order: mailbox concurrency and the
    * write limit on arrival, then service latency, transient faults and mailbox access.
    */
-  private async guarded(caller: Caller, mailbox: string | null, write: boolean, action: () => Promise<GraphResponse>): Promise<GraphResponse> {
+  async guarded(caller: Caller, mailbox: string | null, write: boolean, action: () => Promise<GraphResponse>): Promise<GraphResponse> {
     const key = mailbox ? `${caller.applicationId}|${mailbox}` : null;
     const inFlight = key ? (this.inFlight.get(key) ?? 0) + 1 : 0;
     this.counters.maxConcurrentPerMailbox = Math.max(this.counters.maxConcurrentPerMailbox, inFlight);
@@ -496,9 +500,32 @@ class GraphEmulatorState {
 
   // ------------------------------------------------------------ outbound notifications
 
-  async notify(subscriptionId: string, changeType: string): Promise<number> {
+  /** Mailbox calendars (dev/emulators/graph/events.ts): their reads pass this state's guard and notify its subscriptions. */
+  readonly calendars: MailboxCalendars = new MailboxCalendars({
+    now: () => this.now(),
+    guarded: (caller, mailbox, write, action) => {
+      this.counters.requests++;
+      return this.guarded(caller, mailbox, write, action);
+    },
+    notifyMailbox: (mailbox, changeType, itemId) => this.notifyMailbox(mailbox, changeType, itemId),
+  });
+
+  /** Graph notifies every live subscription on the mailbox's events whose changeType covers the change. */
+  async notifyMailbox(mailbox: string, changeType: string, itemId: string): Promise<Array<{ subscriptionId: string; status: number | string }>> {
+    const subs = this.live().filter(
+      (s) => s.resource.toLowerCase() === `users/${mailbox.toLowerCase()}/events` && s.changeType.split(',').includes(changeType),
+    );
+    return Promise.all(
+      subs.map(async (s) => ({
+        subscriptionId: s.id,
+        status: await this.notify(s.id, changeType, itemId).catch((err: unknown) => (err instanceof Error ? err.message : 'delivery failed')),
+      })),
+    );
+  }
+
+  async notify(subscriptionId: string, changeType: string, item?: string): Promise<number> {
     const sub = this.requireLive(subscriptionId);
-    const itemId = randomBytes(12).toString('base64url');
+    const itemId = item ?? randomBytes(12).toString('base64url');
     const [, mailbox, kind] = RESOURCE.exec(sub.resource) ?? [];
     const collection = (kind ?? '').charAt(0).toUpperCase() + (kind ?? '').slice(1);
     return this.post(sub.notificationUrl, {
@@ -625,6 +652,12 @@ async function route(state: GraphEmulatorState, req: IncomingMessage, text: stri
   const method = req.method ?? 'GET';
   const control = controlRoutes[`${method} ${url.pathname}`];
   if (control) return control(state, req, text);
+  if (url.pathname.startsWith('/emulator/mailboxes/')) {
+    const input = parseJson(text);
+    if (typeof input === 'symbol') return graphError(400, 'BadRequest', 'The request body is not valid JSON.');
+    const answer = await state.calendars.control(method, url.pathname, input);
+    if (answer) return answer;
+  }
 
   const token = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(url.pathname);
   if (token?.[1] && method === 'POST') return state.issueToken(decodeURIComponent(token[1]), new URLSearchParams(text));
@@ -636,6 +669,8 @@ async function route(state: GraphEmulatorState, req: IncomingMessage, text: stri
   if (typeof body === 'symbol') return graphError(400, 'BadRequest', 'The request body is not valid JSON.');
   const path = url.pathname.slice('/v1.0'.length) + url.search;
   if (path === '/$batch' && method === 'POST') return state.batch(caller, body);
+  const events = await state.calendars.graph(caller, method, path, [req.headers.prefer ?? []].flat().join(', '), `http://${req.headers.host ?? 'localhost'}`);
+  if (events) return events;
   const sender = sendMailSender(method, path);
   if (sender) return state.mail.send(sender, body, state.now(), (mailbox) => state.mailboxFault(mailbox));
   return state.operation(caller, method, path, body);
@@ -656,12 +691,13 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     ...listening,
     setFaults: (faults) => state.setFaults(faults),
     subscriptions: () => state.live(),
-    sendChangeNotification: (id, changeType = 'updated') => state.notify(id, changeType),
+    sendChangeNotification: (id, changeType = 'updated', itemId) => state.notify(id, changeType, itemId),
     sendLifecycleEvent: (id, event) => state.lifecycle(id, event),
     removeSubscription: (id) => state.remove(id),
     advanceClock: (ms) => state.advanceClock(ms),
     stats: () => state.stats(),
     resetStats: () => state.resetStats(),
+    calendars: state.calendars,
     sentMail: () => state.mail.list(),
   };
 }

@@ -2,7 +2,10 @@ import type { TableClient } from '@azure/data-tables';
 import { QUEUES, TABLES } from '../../functionRegistry';
 import type {
   AuditLog,
+  ActivityLinkStore,
   ChangeQueue,
+  DataSyncStateStore,
+  SyncIssueStore,
   GroupStore,
   IncidentStore,
   MailHealthStore,
@@ -32,6 +35,8 @@ import { createRemovalConfirmationStore, createStatusSummaryStore } from './stat
 import { createSubscriptionStore } from './subscriptions';
 import { tableClient, type StorageTarget } from './target';
 import { createUserStateStore } from './userState';
+import { createActivityLinkStore, createDataSyncStateStore } from './activityLinks';
+import { createSyncIssueStore } from './syncIssues';
 
 export { storageTargetFromConfig, type StorageTarget } from './target';
 
@@ -49,6 +54,10 @@ export interface Storage {
   audit: AuditLog;
   reconcileQueue: ReconcileQueue;
   changeQueue: ChangeQueue;
+  /** data sync (Outlook events → Vantagepoint activities) */
+  activityLinks: ActivityLinkStore;
+  dataSyncState: DataSyncStateStore;
+  syncIssues: SyncIssueStore;
   /** the Settings tab (notification list, mass-removal threshold) */
   settings: SettingsStore;
   /** how notification emails went lately (connect status) */
@@ -108,6 +117,9 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     audit: createAuditLog(tables.audit),
     reconcileQueue: createReconcileQueue(reconcile),
     changeQueue: createChangeQueue(changes),
+    activityLinks: createActivityLinkStore(tables.activityLinks),
+    dataSyncState: createDataSyncStateStore(tables.activityLinks),
+    syncIssues: createSyncIssueStore(tables.syncIssues),
     settings: createSettingsStore(tables.settings),
     mailHealth: createMailHealthStore(tables.settings),
     mailLog: createMailLog(tables.mailLog),

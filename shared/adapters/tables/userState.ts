@@ -22,6 +22,7 @@ function toEntity(state: Omit<UserState, 'etag'>) {
     suspensionNoticeFor: state.suspensionNoticeFor,
     lastErrors: JSON.stringify(state.lastErrors.slice(-MAX_LAST_ERRORS)),
     nextRetryAt: state.nextRetryAt,
+    forces: state.forces,
     resyncRequestedAt: state.resyncRequestedAt,
     updatedAt: state.updatedAt,
   });
@@ -37,6 +38,7 @@ function toState(row: Row): UserState {
     suspensionNoticeFor: textOrNull(row, 'suspensionNoticeFor'),
     lastErrors: json<UserState['lastErrors']>(row, 'lastErrors', []),
     nextRetryAt: textOrNull(row, 'nextRetryAt'),
+    forces: count(row, 'forces'),
     resyncRequestedAt: textOrNull(row, 'resyncRequestedAt'),
     updatedAt: text(row, 'updatedAt'),
     etag: etagOf(row),
