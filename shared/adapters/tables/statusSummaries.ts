@@ -18,7 +18,8 @@ export function createStatusSummaryStore(members: TableClient): StatusSummarySto
       if (!row) return null;
       const stored = json<Partial<StatusCounts>>(row, 'counts', {});
       const counts = Object.fromEntries(SYNC_STATUSES.map((s) => [s, stored[s] ?? 0])) as StatusCounts;
-      return { counts, computedAt: text(row, 'computedAt'), switchAt: text(row, 'switchAt'), hold: json<GroupHold | null>(row, 'hold', null) };
+      const hold = json<GroupHold | null>(row, 'hold', null);
+      return { counts, computedAt: text(row, 'computedAt'), switchAt: text(row, 'switchAt'), ...(hold ? { hold } : {}) };
     },
 
     async put(groupId, summary) {
