@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     parts.push({ name: 'Azurite', stop: () => azurite.stop() });
     const vantagepoint = await startVantagepointEmulator({ port: ports.VANTAGEPOINT_EMULATOR_PORT });
     parts.push({ name: 'Vantagepoint emulator', stop: () => vantagepoint.stop() });
-    const graph = await startGraphEmulator({ port: ports.GRAPH_EMULATOR_PORT, faults: { latencyMs: parseLatency(env.GRAPH_EMULATOR_LATENCY_MS) } });
+    const graph = await startGraphEmulator({ port: ports.GRAPH_EMULATOR_PORT, allowHttpNotificationUrls: true, faults: { latencyMs: parseLatency(env.GRAPH_EMULATOR_LATENCY_MS) } });
     parts.push({ name: 'Graph emulator', stop: () => graph.stop() });
     // The notification URL names the functions' port, so "any port" must be settled first.
     const functionsPort = ports.FUNCTIONS_PORT || (await freePort());
@@ -176,6 +176,7 @@ function printBanner(s: { functions: string; functionsPort: number; vantagepoint
     [
       '',
       'Connect Sync is running locally:',
+      `  Admin page              http://127.0.0.1:${s.functionsPort}/api/connect-admin/   (sign in as admin/admin)`,
       `  API (${s.functions})  http://127.0.0.1:${s.functionsPort}/api`,
       `  Vantagepoint emulator   ${s.vantagepointUrl}/api   (admin/admin, jdoe/jdoe, noemail/noemail)`,
       `  Graph emulator          ${s.graphUrl}/v1.0`,
