@@ -51,6 +51,8 @@ export interface DevHostOptions {
   runTimers?: boolean;
   /** shortest queue poll interval; an empty queue backs off from here to MAX_POLL_MS; default 100 */
   queuePollMs?: number;
+  /** how long a received message stays invisible, renewed at half of it while its run continues; default 600 (tests shorten it) */
+  visibilityTimeoutSeconds?: number;
   /** where log lines go; default stdout */
   log?: (line: string) => void;
   /**
@@ -107,7 +109,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     started.push(server);
     const queues = QueueServiceClient.fromConnectionString(options.storageConnectionString);
     for (const def of definitions.filter(isKind('storageQueue'))) {
-      started.push(await startQueueTrigger(def, queues, settings, options.queuePollMs ?? 100, sink));
+      started.push(await startQueueTrigger(def, queues, { ...settings, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? VISIBILITY_TIMEOUT_SECONDS }, options.queuePollMs ?? 100, sink));
     }
     if (options.runTimers !== false) {
       for (const def of definitions.filter(isKind('timer'))) started.push(startTimerTrigger(def, sink));
@@ -181,6 +183,9 @@ interface HostSettings {
   messageEncoding: 'base64' | 'none';
   maxDequeueCount: number;
   batchSize: number;
+  /** a new batch is fetched once this few messages of the last are still running (host default: batchSize / 2) */
+  newBatchThreshold: number;
+  visibilityTimeoutSeconds: number;
 }
 
 /** The parts of host.json this host honours, with the Functions host's defaults. */
@@ -189,11 +194,14 @@ function readHostSettings(root: string): HostSettings {
   const json = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { extensions?: Record<string, Record<string, unknown>> }) : {};
   const httpSettings = json.extensions?.http ?? {};
   const queueSettings = json.extensions?.queues ?? {};
+  const batchSize = Math.min(32, typeof queueSettings.batchSize === 'number' ? queueSettings.batchSize : 16);
   return {
     routePrefix: typeof httpSettings.routePrefix === 'string' ? httpSettings.routePrefix : 'api',
     messageEncoding: queueSettings.messageEncoding === 'none' ? 'none' : 'base64',
     maxDequeueCount: typeof queueSettings.maxDequeueCount === 'number' ? queueSettings.maxDequeueCount : 5,
-    batchSize: Math.min(32, typeof queueSettings.batchSize === 'number' ? queueSettings.batchSize : 16),
+    batchSize,
+    newBatchThreshold: typeof queueSettings.newBatchThreshold === 'number' ? queueSettings.newBatchThreshold : Math.floor(batchSize / 2),
+    visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
   };
 }
 
@@ -541,9 +549,13 @@ async function invokeTimer(def: TimerDefinition, timer: Timer, sink: LogSink): P
 // ------------------------------------------------------------------ storage queue triggers
 
 /**
- * Polls one queue: up to batchSize messages at a time, handled concurrently; delete
- * on success, visible again at once on failure, `<queue>-poison` after
- * maxDequeueCount attempts. An empty queue backs the interval off to MAX_POLL_MS.
+ * Polls one queue as the Functions host does: up to batchSize messages at a time, handled
+ * concurrently, and a new batch fetched as soon as only newBatchThreshold of them are still
+ * running (a slow message never holds up the rest); a running message's invisibility is
+ * renewed at half its timeout, so a long run is never delivered twice; delete on success,
+ * visible again at once on failure, `<queue>-poison` after maxDequeueCount attempts. An
+ * empty queue backs the interval off to MAX_POLL_MS. A queue that disappears (storage
+ * restarted empty) is recreated.
  * The definition's `connection` names the app's storage setting, which locally is
  * the one account this host was given.
  */
@@ -579,42 +591,75 @@ interface QueueTrigger {
 
 async function pollLoop(trigger: QueueTrigger, minPollMs: number, signal: AbortSignal): Promise<void> {
   const maxPollMs = Math.max(MAX_POLL_MS, minPollMs);
+  const running = new Set<Promise<void>>();
   let delay = minPollMs;
   while (!signal.aborted) {
-    const received = await pollOnce(trigger);
-    delay = received > 0 ? 0 : Math.min(maxPollMs, Math.max(minPollMs, delay * 2));
-    await sleep(delay, undefined, { signal }).catch(() => undefined);
+    if (running.size > trigger.settings.newBatchThreshold) {
+      await Promise.race(running);
+      continue;
+    }
+    const messages = await receive(trigger);
+    for (const message of messages) {
+      const run: Promise<void> = processMessage(trigger, message).finally(() => running.delete(run));
+      running.add(run);
+    }
+    delay = messages.length > 0 ? 0 : Math.min(maxPollMs, Math.max(minPollMs, delay * 2));
+    if (delay > 0) await sleep(delay, undefined, { signal }).catch(() => undefined);
   }
+  await Promise.all(running);
 }
 
-async function pollOnce(trigger: QueueTrigger): Promise<number> {
-  let messages: DequeuedMessageItem[];
+async function receive(trigger: QueueTrigger): Promise<DequeuedMessageItem[]> {
   try {
     const response = await trigger.queue.receiveMessages({
       numberOfMessages: trigger.settings.batchSize,
-      visibilityTimeout: VISIBILITY_TIMEOUT_SECONDS,
+      visibilityTimeout: trigger.settings.visibilityTimeoutSeconds,
     });
-    messages = response.receivedMessageItems;
+    return response.receivedMessageItems;
   } catch (err) {
     hostLog(trigger.sink, 'warning', `queue ${trigger.queue.name}: receive failed: ${describe(err)}`);
-    return 0;
+    if ((err as { statusCode?: number }).statusCode === 404) await trigger.queue.createIfNotExists().catch(() => undefined);
+    return [];
   }
-  await Promise.all(messages.map((message) => processMessage(trigger, message)));
-  return messages.length;
 }
 
 async function processMessage(trigger: QueueTrigger, message: DequeuedMessageItem): Promise<void> {
   const { queue, settings, sink } = trigger;
+  // Each update answers a new pop receipt: the latest is the one that can delete the message.
+  let popReceipt = message.popReceipt;
+  let renewing = Promise.resolve();
+  const renew = setInterval(() => {
+    renewing = renewing.then(() =>
+      queue.updateMessage(message.messageId, popReceipt, undefined, settings.visibilityTimeoutSeconds).then(
+        (r) => {
+          popReceipt = r.popReceipt ?? popReceipt;
+        },
+        (err: unknown) => hostLog(sink, 'warning', `queue ${queue.name}: keeping message ${message.messageId} invisible failed: ${describe(err)}`),
+      ),
+    );
+  }, (settings.visibilityTimeoutSeconds * 1000) / 2);
+  renew.unref();
+  /** No renewal may race the settling call: it would change the pop receipt under it. */
+  const stopRenewing = async () => {
+    clearInterval(renew);
+    await renewing;
+  };
   try {
     // A message past its attempts (e.g. the host crashed mid-run) goes straight to poison.
-    if (message.dequeueCount > settings.maxDequeueCount) return await moveToPoison(trigger, message);
+    if (message.dequeueCount > settings.maxDequeueCount) {
+      await stopRenewing();
+      return await moveToPoison(trigger, { ...message, popReceipt });
+    }
     const succeeded = await invokeQueueHandler(trigger, message);
-    if (succeeded) await queue.deleteMessage(message.messageId, message.popReceipt);
-    else if (message.dequeueCount >= settings.maxDequeueCount) await moveToPoison(trigger, message);
-    else await queue.updateMessage(message.messageId, message.popReceipt, undefined, 0);
+    await stopRenewing();
+    if (succeeded) await queue.deleteMessage(message.messageId, popReceipt);
+    else if (message.dequeueCount >= settings.maxDequeueCount) await moveToPoison(trigger, { ...message, popReceipt });
+    else await queue.updateMessage(message.messageId, popReceipt, undefined, 0);
   } catch (err) {
     // The message reappears after its visibility timeout; nothing is lost.
     hostLog(sink, 'warning', `queue ${queue.name}: settling message ${message.messageId} failed: ${describe(err)}`);
+  } finally {
+    clearInterval(renew);
   }
 }
 

@@ -9,6 +9,7 @@ const storage = process.env.TEST_STORAGE_CONNECTION as string;
 const suffix = randomBytes(4).toString('hex');
 const QUEUE = `devhost-ok-${suffix}`;
 const FAILING_QUEUE = `devhost-fail-${suffix}`;
+const SLOW_QUEUE = `devhost-slow-${suffix}`;
 
 let host: DevHost;
 let api: string;
@@ -20,8 +21,10 @@ beforeAll(async () => {
     port: 0,
     functionsGlob: 'test/fixtures/functions/*.ts',
     storageConnectionString: storage,
-    env: { FIXTURE_QUEUE: QUEUE, FIXTURE_FAILING_QUEUE: FAILING_QUEUE, FIXTURE_SCHEDULE: '* * * * * *' },
+    env: { FIXTURE_QUEUE: QUEUE, FIXTURE_FAILING_QUEUE: FAILING_QUEUE, FIXTURE_SLOW_QUEUE: SLOW_QUEUE, FIXTURE_SCHEDULE: '* * * * * *' },
     queuePollMs: 50,
+    // short, so a run outlives it within the test; renewed at half
+    visibilityTimeoutSeconds: 2,
     log: (line) => logLines.push(line),
   });
   api = `${host.url}/api`;
@@ -140,6 +143,31 @@ describe('development host: HTTP functions', () => {
 });
 
 describe('development host: storage queue triggers', () => {
+  it('polls like the Functions host: refills at newBatchThreshold and keeps running messages invisible', async () => {
+    const queue = queues.getQueueClient(SLOW_QUEUE);
+    const started = new Map<number, number[]>();
+    const onStart = (id: number, dequeueCount: number) => started.set(id, [...(started.get(id) ?? []), dequeueCount]);
+    fixtureEvents.on('slow-started', onStart);
+    try {
+      // host.json: batchSize 16, so newBatchThreshold 8; 17 messages: a batch of 16, then one more
+      for (let id = 0; id < 17; id++) await queue.sendMessage(JSON.stringify({ id }));
+      await eventually('a first batch is running', async () => started.size >= 16);
+      // the 17th waits while more than 8 of the batch still run (the host's batch plus its threshold)...
+      for (let id = 0; id < 7; id++) fixtureEvents.emit('release', [...started.keys()][id]);
+      // ... and is taken once only 8 are left, without waiting for the whole batch
+      fixtureEvents.emit('release', [...started.keys()][7]);
+      await eventually('the 17th message is taken while 8 of the first batch still run', async () => started.size === 17);
+      // the 8 still running outlive the 2 s visibility timeout without being delivered again
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect([...started.values()].filter((counts) => counts.length > 1)).toEqual([]);
+      fixtureEvents.emit('release', -1);
+      await eventually('every slow message is deleted', async () => (await messageCount(queue)) === 0);
+    } finally {
+      fixtureEvents.emit('release', -1);
+      fixtureEvents.off('slow-started', onStart);
+    }
+  }, 30_000);
+
   it('delivers a JSON message as the parsed object and deletes it after success', async () => {
     const queue = queues.getQueueClient(QUEUE);
     const delivered = once(fixtureEvents, 'delivered');

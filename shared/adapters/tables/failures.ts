@@ -14,6 +14,41 @@ function isUnavailable(err: unknown): boolean {
   return status === undefined || status === 408 || status === 429 || status >= 500;
 }
 
+/** The storage service's error code (`TableNotFound`, `QueueNotFound`, ...), when it gave one. */
+function codeOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { code, details } = err as { code?: unknown; details?: { errorCode?: unknown } };
+  if (typeof code === 'string') return code;
+  return typeof details?.errorCode === 'string' ? details.errorCode : undefined;
+}
+
+/** The table or queue itself is gone (storage restarted empty, deleted by mistake): not the entity asked for. */
+export function isMissingResource(err: unknown): boolean {
+  const code = codeOf(err);
+  return statusOf(err) === 404 && (code === 'TableNotFound' || code === 'QueueNotFound');
+}
+
+/**
+ * Whoever can recreate the tables and queues (createStorage registers itself). Remembering
+ * "created" once per process is not enough: storage can come back empty while we run.
+ */
+const recreators = new Set<() => Promise<void>>();
+let recreating: Promise<void> | undefined;
+
+export function onMissingResource(recreate: () => Promise<void>): void {
+  recreators.add(recreate);
+}
+
+/** One recreation at a time however many calls notice the loss at once. */
+function recreateAll(): Promise<void> {
+  recreating ??= Promise.all([...recreators].map((r) => r()))
+    .then(() => undefined)
+    .finally(() => {
+      recreating = undefined;
+    });
+  return recreating;
+}
+
 /** What a status means to the caller: a value (e.g. null for 404) or a domain error (thrown). */
 export type StatusHandlers<T> = Partial<Record<number, () => T>>;
 
@@ -26,13 +61,36 @@ export async function storageCall<T>(action: string, fn: () => Promise<T>, on: S
   try {
     return await fn();
   } catch (err) {
-    const status = statusOf(err);
-    const handler = status === undefined ? undefined : on[status];
-    if (handler) return handler();
-    if (isUnavailable(err)) {
-      const detail = status === undefined ? 'unreachable' : `answered ${status}`;
-      throw new ServiceUnavailableError('storage', `Storage is unavailable (${action}: ${detail}); retry shortly.`);
+    // Checked before `on`: a 404 for a missing table is not "no such entity". Recreated, then the call is tried once more.
+    if (isMissingResource(err) && recreators.size > 0) {
+      try {
+        await recreateAll();
+      } catch {
+        throw new ServiceUnavailableError('storage', `Storage lost its tables or queues (${action}) and they could not be recreated yet; retry shortly.`);
+      }
+      return settle(action, fn, on);
     }
-    throw err;
+    return failed(action, err, on);
   }
+}
+
+/** The call once more after a recreation; a table still missing now is an outage to retry, not a server fault. */
+async function settle<T>(action: string, fn: () => Promise<T>, on: StatusHandlers<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isMissingResource(err)) throw new ServiceUnavailableError('storage', `Storage is being recreated (${action}); retry shortly.`);
+    return failed(action, err, on);
+  }
+}
+
+function failed<T>(action: string, err: unknown, on: StatusHandlers<T>): T {
+  const status = statusOf(err);
+  const handler = status === undefined || isMissingResource(err) ? undefined : on[status];
+  if (handler) return handler();
+  if (isUnavailable(err) || isMissingResource(err)) {
+    const detail = status === undefined ? 'unreachable' : `answered ${status}`;
+    throw new ServiceUnavailableError('storage', `Storage is unavailable (${action}: ${detail}); retry shortly.`);
+  }
+  throw err;
 }

@@ -22,7 +22,7 @@ import type {
 } from '../../ports';
 import { checkQueueName, createChangeQueue, createNoticeQueue, createQueueClient, createReconcileQueue, ensureQueue } from '../queues';
 import { createAuditLog } from './audit';
-import { storageCall } from './failures';
+import { onMissingResource, storageCall } from './failures';
 import { createGroupStore } from './groups';
 import { createMemberStore } from './members';
 import { createWriterRegistry } from './graphWriters';
@@ -99,6 +99,9 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
   const changes = createQueueClient(target, queueName(QUEUES.changes));
   const notices = createQueueClient(target, queueName(QUEUES.notices));
 
+  // Storage that comes back empty (restarted in-memory Azurite, a table deleted by mistake) is
+  // refilled the first time a call finds a table or queue missing: see storageCall.
+  onMissingResource(() => prepare());
   let ready: Promise<void> | undefined;
   const prepare = async () => {
     await Promise.all([
