@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -132,8 +134,38 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Time a run needs after its budget: the provider call in flight stops at the deadline, then the
+ * outcomes are recorded and the continuation message is sent. The budget plus this must fit
+ * under the host's functionTimeout, or the run is killed, redelivered and ends in poison.
+ */
+export const RECONCILE_HEADROOM_SECONDS = 60;
+
+/** "hh:mm:ss" (host.json's functionTimeout) in seconds; undefined when absent or unbounded (-1). */
+export function timeSpanSeconds(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})$/.exec(value.trim());
+  if (!match) return undefined;
+  const [, days, h, m, s] = match;
+  return Number(days ?? 0) * 86_400 + Number(h) * 3600 + Number(m) * 60 + Number(s);
+}
+
+/**
+ * The functionTimeout the app runs under: the app setting that overrides host.json
+ * (AzureFunctionsJobHost__functionTimeout), else host.json beside the app.
+ */
+export function functionTimeoutSeconds(env: Record<string, string | undefined>): number | undefined {
+  const override = timeSpanSeconds(env.AzureFunctionsJobHost__functionTimeout);
+  if (override !== undefined) return override;
+  for (const candidate of [path.join(__dirname, '..', 'host.json'), path.join(__dirname, '..', '..', 'host.json')]) {
+    if (!fs.existsSync(candidate)) continue;
+    return timeSpanSeconds((JSON.parse(fs.readFileSync(candidate, 'utf8')) as { functionTimeout?: unknown }).functionTimeout);
+  }
+  return undefined;
+}
+
 /** Parses settings from an environment-like record; throws ConfigError naming every bad setting. */
-export function parseConfig(env: Record<string, string | undefined>): Config {
+export function parseConfig(env: Record<string, string | undefined>, host: { functionTimeoutSeconds?: number | undefined } = { functionTimeoutSeconds: functionTimeoutSeconds(env) }): Config {
   // Empty strings mean "not set" (App Service and local.settings.json both produce them).
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = settingsSchema.safeParse(cleaned);
@@ -141,6 +173,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
   detectUnresolvedKeyVaultReferences(cleaned);
+  const limit = host.functionTimeoutSeconds;
+  if (limit !== undefined && result.data.RECONCILE_TIME_BUDGET_SECONDS + RECONCILE_HEADROOM_SECONDS > limit) {
+    throw new ConfigError([
+      `RECONCILE_TIME_BUDGET_SECONDS: ${result.data.RECONCILE_TIME_BUDGET_SECONDS} s plus ${RECONCILE_HEADROOM_SECONDS} s to hand over does not fit under the functionTimeout of ${limit} s; lower it to at most ${limit - RECONCILE_HEADROOM_SECONDS}`,
+    ]);
+  }
   return result.data;
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig } from '../../shared/config';
+import { ConfigError, functionTimeoutSeconds, parseConfig } from '../../shared/config';
 
 const minimal = {
   CONNECT_ENVIRONMENT: 'development',
@@ -57,5 +57,20 @@ describe('configuration', () => {
   it('detects an unresolved Key Vault reference', () => {
     const problems = problemsOf({ ...minimal, VANTAGEPOINT_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=https://x.vault.azure.net/secrets/s)' });
     expect(problems[0]).toMatch(/^VANTAGEPOINT_CLIENT_SECRET: Key Vault reference/);
+  });
+});
+
+describe('the reconcile time budget against functionTimeout', () => {
+  const base = minimal;
+
+  it('refuses a budget that leaves no time to hand over before the host kills the run, naming the setting', () => {
+    expect(() => parseConfig({ ...base, RECONCILE_TIME_BUDGET_SECONDS: '590' }, { functionTimeoutSeconds: 600 })).toThrow(/RECONCILE_TIME_BUDGET_SECONDS.*at most 540/);
+    expect(() => parseConfig({ ...base, RECONCILE_TIME_BUDGET_SECONDS: '540' }, { functionTimeoutSeconds: 600 })).not.toThrow();
+  });
+
+  it("reads functionTimeout from the app setting that overrides host.json, else from host.json (00:10:00)", () => {
+    expect(functionTimeoutSeconds({ AzureFunctionsJobHost__functionTimeout: '00:05:00' })).toBe(300);
+    expect(functionTimeoutSeconds({})).toBe(600);
+    expect(() => parseConfig({ ...base, RECONCILE_TIME_BUDGET_SECONDS: '300', AzureFunctionsJobHost__functionTimeout: '00:05:00' })).toThrow(/RECONCILE_TIME_BUDGET_SECONDS/);
   });
 });
