@@ -5,6 +5,7 @@ import { createSecretSource } from './adapters/secrets';
 import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
 import { createVantagepointDirectory } from './adapters/vantagepoint';
 import type { Mailer, MailProvider, SecretSource, VantagepointDirectory } from './ports';
+import { onceSucceeded } from './util/singleFlight';
 
 /** Everything an operation may reach, built once per process from the configuration. */
 export interface Services {
@@ -17,19 +18,12 @@ export interface Services {
   mailer: Mailer | null;
 }
 
-let services: Promise<Services> | undefined;
-
 /**
  * The composition root. Adapters are chosen by configuration only: Azurite and the
- * emulators locally, Azure and the real APIs in production — same code paths.
+ * emulators locally, Azure and the real APIs in production — same code paths. Built once;
+ * a storage outage at start-up does not poison the process (the next call tries again).
  */
-export function getServices(): Promise<Services> {
-  services ??= build().catch((err: unknown) => {
-    services = undefined; // a storage outage at start-up must not poison the process
-    throw err;
-  });
-  return services;
-}
+export const getServices: () => Promise<Services> = onceSucceeded(() => build());
 
 async function build(): Promise<Services> {
   const config = loadConfig();

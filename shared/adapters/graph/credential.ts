@@ -11,6 +11,7 @@
 import { ClientSecretCredential, ManagedIdentityCredential, type AccessToken, type TokenCredential } from '@azure/identity';
 import type { Config } from '../../config';
 import type { SecretSource, SecretValue } from '../../ports';
+import { singleFlight } from '../../util/singleFlight';
 
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 /** Tokens are reused until this long before they expire. */
@@ -25,7 +26,7 @@ export interface RefreshableCredential extends TokenCredential {
 /** Caches a token until 5 minutes before expiry; concurrent callers share one request. */
 export class CachedCredential implements RefreshableCredential {
   private token: AccessToken | null = null;
-  private pending: Promise<AccessToken> | null = null;
+  private readonly fetchOnce = singleFlight((scopes: string | string[]) => this.fetchToken(scopes));
 
   constructor(
     private readonly inner: TokenCredential,
@@ -34,10 +35,7 @@ export class CachedCredential implements RefreshableCredential {
 
   async getToken(scopes: string | string[]): Promise<AccessToken> {
     if (this.token && this.now() < this.token.expiresOnTimestamp - REFRESH_BEFORE_EXPIRY_MS) return this.token;
-    this.pending ??= this.fetchToken(scopes).finally(() => {
-      this.pending = null;
-    });
-    return this.pending;
+    return this.fetchOnce(scopes);
   }
 
   invalidate(): void {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WriteLimiter } from './limiter';
+import { singleFlight } from '../../util/singleFlight';
 
 /**
  * Where the instances writing to Graph announce themselves. Graph's write limit is per
@@ -31,7 +32,8 @@ export class TenantShare {
   private readonly ttlMs: number;
   private readonly now: () => number;
   private lastBeat = Number.NEGATIVE_INFINITY;
-  private pending: Promise<void> | undefined;
+  /** one heartbeat at a time however many callers ask */
+  private readonly beatOnce = singleFlight((now: number) => this.beat(now));
 
   constructor(
     private readonly registry: WriterRegistry,
@@ -47,10 +49,7 @@ export class TenantShare {
   refresh(): Promise<void> {
     const now = this.now();
     if (now - this.lastBeat < this.intervalMs) return Promise.resolve();
-    this.pending ??= this.beat(now).finally(() => {
-      this.pending = undefined;
-    });
-    return this.pending;
+    return this.beatOnce(now);
   }
 
   private async beat(now: number): Promise<void> {

@@ -1,6 +1,7 @@
 import type { KeyVaultSecret, SecretClient } from '@azure/keyvault-secrets';
 import { ServiceUnavailableError } from '../../errors';
 import type { SecretSource, SecretValue } from '../../ports';
+import { singleFlightBy } from '../../util/singleFlight';
 
 export interface KeyVaultSecretSourceOptions {
   /** SECRET_REFRESH_SECONDS: how long a cached copy is served before Key Vault is asked for the current version. */
@@ -28,7 +29,6 @@ const FAILED_READ_RETRY_MS = 30_000;
 export class KeyVaultSecretSource implements SecretSource {
   readonly kind = 'key-vault' as const;
   private readonly cache = new Map<string, CachedSecret>();
-  private readonly inFlight = new Map<string, Promise<SecretValue>>();
   /** Throttling is per vault, so one back-off window covers every secret. */
   private throttledUntil = 0;
   private readonly now: () => number;
@@ -53,14 +53,7 @@ export class KeyVaultSecretSource implements SecretSource {
   }
 
   /** Concurrent readers of one secret share a single Key Vault request. */
-  private read(name: string): Promise<SecretValue> {
-    let pending = this.inFlight.get(name);
-    if (!pending) {
-      pending = this.readFromVault(name).finally(() => this.inFlight.delete(name));
-      this.inFlight.set(name, pending);
-    }
-    return pending;
-  }
+  private readonly read = singleFlightBy((name: string) => this.readFromVault(name));
 
   private async readFromVault(name: string): Promise<SecretValue> {
     const cached = this.cache.get(name)?.secret;

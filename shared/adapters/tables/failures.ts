@@ -1,4 +1,5 @@
 import { AppError, ServiceUnavailableError } from '../../errors';
+import { singleFlight } from '../../util/singleFlight';
 
 /** The HTTP status of a storage failure; undefined for network-level failures (refused, reset, timed out). */
 export function statusOf(err: unknown): number | undefined {
@@ -33,21 +34,15 @@ export function isMissingResource(err: unknown): boolean {
  * "created" once per process is not enough: storage can come back empty while we run.
  */
 const recreators = new Set<() => Promise<void>>();
-let recreating: Promise<void> | undefined;
 
 export function onMissingResource(recreate: () => Promise<void>): void {
   recreators.add(recreate);
 }
 
 /** One recreation at a time however many calls notice the loss at once. */
-function recreateAll(): Promise<void> {
-  recreating ??= Promise.all([...recreators].map((r) => r()))
-    .then(() => undefined)
-    .finally(() => {
-      recreating = undefined;
-    });
-  return recreating;
-}
+const recreateAll = singleFlight(async () => {
+  await Promise.all([...recreators].map((r) => r()));
+});
 
 /** What a status means to the caller: a value (e.g. null for 404) or a domain error (thrown). */
 export type StatusHandlers<T> = Partial<Record<number, () => T>>;

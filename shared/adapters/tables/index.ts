@@ -37,6 +37,7 @@ import { tableClient, type StorageTarget } from './target';
 import { createUserStateStore } from './userState';
 import { createActivityLinkStore, createDataSyncStateStore } from './activityLinks';
 import { createSyncIssueStore } from './syncIssues';
+import { onceSucceeded } from '../../util/singleFlight';
 
 export { storageTargetFromConfig, type StorageTarget } from './target';
 
@@ -102,7 +103,6 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
   // Storage that comes back empty (restarted in-memory Azurite, a table deleted by mistake) is
   // refilled the first time a call finds a table or queue missing: see storageCall.
   onMissingResource(() => prepare());
-  let ready: Promise<void> | undefined;
   const prepare = async () => {
     await Promise.all([
       ...Object.values(tables).map((t) => storageCall(`create table ${t.tableName}`, () => t.createTable())),
@@ -112,6 +112,7 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     ]);
   };
 
+  const ensureReady = onceSucceeded(prepare);
   const groups = createGroupStore(tables.groups);
   return {
     groups,
@@ -135,12 +136,6 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     mailLog: createMailLog(tables.mailLog),
     noticeQueue: createNoticeQueue(notices),
     incidents: createIncidentStore(tables.settings),
-    ensureReady() {
-      ready ??= prepare().catch((err: unknown) => {
-        ready = undefined; // storage down at start-up: the next call tries again
-        throw err;
-      });
-      return ready;
-    },
+    ensureReady,
   };
 }

@@ -10,6 +10,7 @@ import { isValidEmail } from '../../domain/email';
 import { canonicalEmployeeId } from '../../domain/employee';
 import { describeError, ServiceTokens, TokenRejectedError } from './tokens';
 import { employeeSchema, MAX_PAGE_SIZE, userSchema, type VantagepointEmployee, type VantagepointUser } from './wire';
+import { singleFlight } from '../../util/singleFlight';
 
 export interface VantagepointDirectoryOptions {
   /** clock (epoch ms) for token expiry and caches */
@@ -38,7 +39,7 @@ class HttpVantagepointDirectory implements VantagepointDirectory {
   private readonly tokens: ServiceTokens;
   private readonly callers: TtlCache<CallerOutcome>;
   private readonly userIndex: TtlCache<Map<string, UserAssociation>>;
-  private userIndexLoad: Promise<Map<string, UserAssociation>> | undefined;
+  private readonly loadUserIndexOnce = singleFlight(() => this.loadUserIndex());
   private readonly adminRoles: Set<string>;
   private readonly userPageSize: number;
 
@@ -125,10 +126,7 @@ class HttpVantagepointDirectory implements VantagepointDirectory {
   private async usersByEmployee(): Promise<Map<string, UserAssociation>> {
     const cached = this.userIndex.get('users');
     if (cached) return cached;
-    this.userIndexLoad ??= this.loadUserIndex().finally(() => {
-      this.userIndexLoad = undefined;
-    });
-    return this.userIndexLoad;
+    return this.loadUserIndexOnce();
   }
 
   private async loadUserIndex(): Promise<Map<string, UserAssociation>> {

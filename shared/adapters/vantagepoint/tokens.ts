@@ -4,6 +4,7 @@ import type { CredentialHealth, SecretSource } from '../../ports';
 import { secretNames } from '../secrets';
 import type { VantagepointApi } from './api';
 import { oauthErrorSchema, tokenResponseSchema } from './wire';
+import { singleFlight } from '../../util/singleFlight';
 
 type Grant = 'password' | 'refresh_token';
 
@@ -56,7 +57,6 @@ export function describeError(err: unknown): string {
  */
 export class ServiceTokens {
   private held: HeldToken | undefined;
-  private inFlight: Promise<string> | undefined;
   private secretVersion: string | null = null;
   private lastTokenAt: string | null = null;
   private lastError: string | null = null;
@@ -108,12 +108,7 @@ export class ServiceTokens {
     };
   }
 
-  private acquire(passwordOnly: boolean): Promise<string> {
-    this.inFlight ??= this.obtain(passwordOnly).finally(() => {
-      this.inFlight = undefined;
-    });
-    return this.inFlight;
-  }
+  private readonly acquire = singleFlight((passwordOnly: boolean) => this.obtain(passwordOnly));
 
   private async obtain(passwordOnly: boolean): Promise<string> {
     try {
