@@ -121,7 +121,7 @@ const eventInput = z
     attendees: z.array(z.unknown()).optional(),
   })
   .loose();
-type EventInput = z.infer<typeof eventInput>;
+export type EventInput = z.infer<typeof eventInput>;
 
 interface StoredEvent {
   id: string;
