@@ -5,6 +5,7 @@
  * Needs `npm run build` first.
  */
 import fs from 'node:fs';
+import type { EventInput } from '../../dev/emulators/graph/events';
 import type { ActivityRecord } from '../../dev/emulators/vantagepoint/activities';
 import { api, createGroup, employee, type Api, type GroupBody } from '../support/http';
 import { eventually } from '../support/reconcile';
@@ -27,6 +28,9 @@ beforeAll(async () => {
   expect(added.status).toBe(200);
   const members = await client.get<{ items: Array<{ employeeId: string; email: string }> }>(`groups/${group.id}/members`);
   for (const m of members.body.items) mailboxes.set(m.employeeId, m.email.toLowerCase());
+  // tagged before the group is enabled: no subscription yet, so no notification ever names it
+  const early = await control('POST', `${mailboxes.get(ALICE)}/events`, meeting('Planned before enable'));
+  expect(early.body.notifications).toEqual([]);
   expect((await client.put(`groups/${group.id}/sync`, { enabled: true })).status).toBe(200);
   await eventually('events subscriptions for both members', async () => {
     const subs = stack.graph.subscriptions().filter((s) => s.resource.endsWith('/events'));
@@ -85,6 +89,10 @@ function itemLines(eventId: string): Array<Record<string, unknown>> {
 
 const withSubject = async (subject: string) => (await activities()).filter((a) => String(a.Subject) === subject);
 
+it('a meeting tagged before the group was enabled arrives through the first catch-up (calendarView/delta)', async () => {
+  await eventually('the early activity', async () => ((await withSubject('Planned before enable')).length === 1 ? true : undefined));
+});
+
 describe('a syncing user’s tagged meeting becomes exactly one activity', () => {
   let eventId: string;
 
@@ -127,6 +135,15 @@ describe('a syncing user’s tagged meeting becomes exactly one activity', () =>
     expect((await control('DELETE', `${mailboxes.get(ALICE)}/events/${eventId}`)).status).toBe(200);
     await eventually('the activity deleted', async () => ((await withSubject('Design review (moved)')).length === 0 ? true : undefined));
   });
+});
+
+it('a `missed` lifecycle event makes the data sync catch up on changes whose notifications were lost', async () => {
+  const mailbox = mailboxes.get(BOB) ?? '';
+  // changed in the calendar, but Graph never delivered the notification
+  stack.graph.calendars.create(mailbox, meeting('Lost notification') as unknown as EventInput);
+  const sub = stack.graph.subscriptions().find((s) => s.resource.toLowerCase() === `users/${mailbox}/events`);
+  expect(await stack.graph.sendLifecycleEvent(sub?.id ?? '', 'missed')).toBe(202);
+  await eventually('the caught-up activity', async () => ((await withSubject('Lost notification')).length === 1 ? true : undefined));
 });
 
 describe('what never syncs', () => {
