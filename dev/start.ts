@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     parts.push({ name: 'Azurite', stop: () => azurite.stop() });
     const vantagepoint = await startVantagepointEmulator({ port: ports.VANTAGEPOINT_EMULATOR_PORT });
     parts.push({ name: 'Vantagepoint emulator', stop: () => vantagepoint.stop() });
-    const graph = await startGraphEmulator({ port: ports.GRAPH_EMULATOR_PORT, faults: { latencyMs: parseLatency(env.GRAPH_EMULATOR_LATENCY_MS) } });
+    const graph = await startGraphEmulator({ port: ports.GRAPH_EMULATOR_PORT, allowHttpNotificationUrls: true, faults: { latencyMs: parseLatency(env.GRAPH_EMULATOR_LATENCY_MS) } });
     parts.push({ name: 'Graph emulator', stop: () => graph.stop() });
     // The notification URL names the functions' port, so "any port" must be settled first.
     const functionsPort = ports.FUNCTIONS_PORT || (await freePort());

@@ -50,6 +50,18 @@ defineTimer('reconcile-timer', {
   },
 });
 
+// Orphans nobody heard of (a lost create response, then the user left): the paced tenant-wide
+// repair, every 6 hours. It lists the app's subscriptions under the tenant's shared list budget.
+defineTimer('orphan-repair-timer', {
+  schedule: '0 15 */6 * * *',
+  runOnStartup: false,
+  useMonitor: true,
+  handler: async (_timer: Timer, context: InvocationContext) => {
+    const services = await getServices();
+    await services.storage.reconcileQueue.request({ repairOrphans: true, reason: 'repair', requestId: `repair-${context.invocationId}` });
+  },
+});
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;

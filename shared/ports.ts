@@ -159,9 +159,17 @@ export interface ReconcileRequest {
   renewSubscriptionIds?: string[] | undefined;
   /** the provider removed these (subscriptionRemoved): forget and recreate them */
   removedSubscriptionIds?: string[] | undefined;
+  /**
+   * creates answered "already exists" while our table held no row: re-checked after a delay
+   * (an overlapping run may have been saving it); still not ours → deleted and recreated
+   */
+  orphans?: Array<{ resource: MailResource; subscriptionId?: string | undefined }> | undefined;
+  /** the paced tenant-wide orphan repair (lists every subscription the app holds); carries on from `continuationToken` */
+  repairOrphans?: boolean | undefined;
 }
 export interface ReconcileQueue {
-  request(message: ReconcileRequest): Promise<void>;
+  /** `delaySeconds`: the message becomes visible only then (a scheduled retry or re-check) */
+  request(message: ReconcileRequest, options?: { delaySeconds?: number }): Promise<void>;
 }
 
 /** Accepted change notifications for the data-sync consumer (schema in docs/CHANGE-QUEUE.md). */
@@ -214,14 +222,28 @@ export type MailOperation =
   | { kind: 'renew'; employeeId: string; subscriptionId: string; expiresAt: string }
   | { kind: 'delete'; employeeId: string; subscriptionId: string };
 
+/**
+ * Why the provider cannot be used at all (organisation level, never one member's fault):
+ * CREDENTIALS — the identity platform refuses the app's credentials (expired or wrong secret);
+ * UNAUTHORIZED — Graph refuses the app's tokens (batch-level 401 after a fresh token);
+ * PERMISSION — the app's permission or admin consent is missing (Authorization_RequestDenied);
+ * SERVICE — Graph is failing for the whole tenant (batch-level 5xx, unreachable, every request 5xx).
+ */
+export type ProviderAccessCause = 'CREDENTIALS' | 'UNAUTHORIZED' | 'PERMISSION' | 'SERVICE';
+
 export type MailOperationResult =
   | { ok: true; subscriptionId?: string; expiresAt?: string }
   | {
       ok: false;
       /** permanent: do not retry for this member; gone: subscription no longer exists (recreate / treat as deleted);
-       *  exists: create found one already there; transient: retry with backoff */
-      failure: 'permanent' | 'gone' | 'exists' | 'transient';
+       *  exists: create found one already there; transient: retry with backoff (this mailbox's problem);
+       *  unavailable: the provider cannot be used at all — never charged to the member (see `cause`) */
+      failure: 'permanent' | 'gone' | 'exists' | 'transient' | 'unavailable';
       reason?: MailboxReason;
+      /** for 'unavailable' */
+      cause?: ProviderAccessCause;
+      /** for 'exists': the id of the subscription already there, when the provider named it */
+      existingId?: string;
       status: number;
       code: string;
       message: string;
@@ -233,11 +255,19 @@ export interface MailProvider {
   /** Applies operations (batched, throttled, retried on Retry-After); one result per operation, same order. */
   apply(operations: MailOperation[]): Promise<MailOperationResult[]>;
   /**
-   * Finds the provider's subscription ids for (mailbox, resource) after a create answered
-   * "already exists" and our table holds none (an orphan from a lost response). Uses the
-   * provider's list endpoint, which is heavily rate-limited: call only for that case.
+   * One page of every subscription the app holds in the tenant (`cursor` null = the first).
+   * Graph's list endpoint is limited per tenant (25 calls per 20 s): only the paced repair
+   * job calls it, never a user's reconcile.
    */
-  findExisting(mailbox: string, resource: MailResource): Promise<string[]>;
+  listSubscriptions(cursor: string | null): Promise<{ items: ProviderSubscription[]; next: string | null }>;
+}
+
+export interface ProviderSubscription {
+  id: string;
+  /** e.g. users/{mailbox}/events */
+  resource: string;
+  notificationUrl: string | null;
+  expiresAt: string | null;
 }
 
 // ---------------------------------------------------------------- notifications

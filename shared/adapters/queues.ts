@@ -46,7 +46,7 @@ export async function sendJson(client: QueueClient, message: unknown, delaySecon
 }
 
 export function createReconcileQueue(client: QueueClient): ReconcileQueue {
-  return { request: (message) => sendJson(client, message) };
+  return { request: (message, options) => sendJson(client, message, options?.delaySeconds) };
 }
 
 export function createChangeQueue(client: QueueClient): ChangeQueue {

@@ -14,7 +14,12 @@ export const ReconcileRequestMessage = z
     partialCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
     renewSubscriptionIds: z.array(z.string().max(128)).max(10).optional(),
     removedSubscriptionIds: z.array(z.string().max(128)).max(10).optional(),
+    orphans: z
+      .array(z.object({ resource: z.enum(['events', 'contacts', 'messages']), subscriptionId: z.string().max(128).optional() }))
+      .max(10)
+      .optional(),
+    repairOrphans: z.literal(true).optional(),
   })
-  .refine((m) => m.groupId !== undefined || m.employeeId !== undefined || m.outsideGroups === true, {
-    message: 'groupId, employeeId or outsideGroups is required',
+  .refine((m) => m.groupId !== undefined || m.employeeId !== undefined || m.outsideGroups === true || m.repairOrphans === true, {
+    message: 'groupId, employeeId, outsideGroups or repairOrphans is required',
   });

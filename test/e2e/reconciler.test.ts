@@ -155,7 +155,7 @@ describe('reconciler: one owner per fact', () => {
         await gate;
         return mailboxGone(ops);
       },
-      findExisting: async () => [],
+      listSubscriptions: async () => ({ items: [], next: null }),
     };
     const run = reconcileUser({ ...h.deps, mail }, id, h.options());
     await atProvider;
@@ -169,7 +169,7 @@ describe('reconciler: one owner per fact', () => {
     expect((await loadUserSync(h.deps, id, h.clock.now())).status).not.toBe('suspended');
 
     // A run that starts after the force counts as usual.
-    await reconcileUser({ ...h.deps, mail: { apply: async (ops) => mailboxGone(ops), findExisting: async () => [] } }, id, h.options());
+    await reconcileUser({ ...h.deps, mail: { apply: async (ops) => mailboxGone(ops), listSubscriptions: async () => ({ items: [], next: null }) } }, id, h.options());
     expect(await h.storage.userState.get(id)).toMatchObject({ suspendedReason: 'MAILBOX_NOT_FOUND', consecutiveFailures: 1 });
   });
 
@@ -186,7 +186,7 @@ describe('reconciler: one owner per fact', () => {
         await gate;
         return mailboxGone(ops);
       },
-      findExisting: async () => [],
+      listSubscriptions: async () => ({ items: [], next: null }),
     };
     const run = reconcileUser({ ...h.deps, mail }, id, h.options());
     await atProvider;
@@ -199,7 +199,7 @@ describe('reconciler: one owner per fact', () => {
   it('a suspension keeps the streak it quotes while later deletes succeed', async () => {
     const [id] = employeeIds(1) as [string];
     await h.addGroup('enabled', [{ employeeId: id }]);
-    await reconcileUser({ ...h.deps, mail: { apply: async (ops) => mailboxGone(ops), findExisting: async () => [] } }, id, h.options());
+    await reconcileUser({ ...h.deps, mail: { apply: async (ops) => mailboxGone(ops), listSubscriptions: async () => ({ items: [], next: null }) } }, id, h.options());
     // a later run deletes whatever is left (the user is suspended): success does not rewrite the count
     await reconcileUser(h.deps, id, h.options());
     const view = await loadUserSync(h.deps, id, h.clock.now());

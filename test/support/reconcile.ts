@@ -115,7 +115,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const connection = process.env.TEST_STORAGE_CONNECTION;
   if (!connection) throw new Error('TEST_STORAGE_CONNECTION is not set: run under jest');
   const receiver = await startNotificationReceiver();
-  const graph = await startGraphEmulator({ port: 0 });
+  const graph = await startGraphEmulator({ port: 0, allowHttpNotificationUrls: true });
   const suffix = uniqueSuffix();
   const env = {
     CONNECT_ENVIRONMENT: 'development',

@@ -38,7 +38,7 @@ describe('package.json main', () => {
       expect(def.options.authLevel).toBe(endpoint.auth === 'admin' ? 'function' : 'anonymous');
     }
     expect(registered.filter((d) => d.kind === 'storageQueue').map((d) => d.name).sort()).toEqual(['data-sync', 'notification-queue', 'reconcile-queue']);
-    expect(registered.filter((d) => d.kind === 'timer').map((d) => d.name)).toEqual(['reconcile-timer']);
+    expect(registered.filter((d) => d.kind === 'timer').map((d) => d.name).sort()).toEqual(['orphan-repair-timer', 'reconcile-timer']);
     expect(registered.filter((d) => d.kind === 'http')).toHaveLength(ALL_ENDPOINTS.length);
   });
 });

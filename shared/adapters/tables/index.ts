@@ -44,6 +44,8 @@ export interface Storage {
   passLeases: PassLeaseStore;
   /** instances writing to Graph, so each takes its share of the tenant's write limit */
   graphWriters: WriterRegistry;
+  /** instances listing Graph's subscriptions (the repair job), sharing the tenant's list limit the same way */
+  graphListers: WriterRegistry;
   userState: UserStateStore;
   subscriptions: SubscriptionStore;
   audit: AuditLog;
@@ -104,6 +106,7 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     statusSummaries: createStatusSummaryStore(tables.members),
     passLeases: createPassLeaseStore(tables.members),
     graphWriters: createWriterRegistry(tables.graphWriters),
+    graphListers: createWriterRegistry(tables.graphWriters, 'listers'),
     userState: createUserStateStore(tables.userState),
     subscriptions: createSubscriptionStore(tables.subscriptions, tables.subscriptionIndex),
     audit: createAuditLog(tables.audit),
