@@ -164,6 +164,30 @@ describe('what never syncs', () => {
     expect(await withSubject('Doctor')).toEqual([]);
   });
 
+  it('the why view has a data step; a refused write is a sync issue that the members list and connect status count', async () => {
+    stack.vantagepoint.activities.behaviour.refuseWrites = { status: 400, detail: 'A required field of the screen designer is empty.' };
+    let refusedId = '';
+    try {
+      const refused = await control('POST', `${mailboxes.get(BOB)}/events`, meeting('Refused by Vantagepoint'));
+      refusedId = String(refused.body.id);
+      await eventually('the failure', async () => (itemLines(refusedId).some((l) => l.outcome === 'failed') ? true : undefined));
+    } finally {
+      stack.vantagepoint.activities.behaviour.refuseWrites = null;
+    }
+    const why = await client.get<{ steps: Array<{ name: string; ok: boolean; detail: string }>; dataSync: Record<string, unknown> }>(`users/${BOB}/sync`);
+    expect(why.status).toBe(200);
+    expect(why.body.steps.at(-1)).toMatchObject({ name: 'data', ok: false, detail: expect.stringContaining('VANTAGEPOINT_REJECTED') });
+    expect(why.body.dataSync).toMatchObject({ failed: 1, lastError: expect.objectContaining({ code: 'VANTAGEPOINT_REJECTED' }), issues: [expect.objectContaining({ eventId: refusedId })] });
+    const aliceWhy = await client.get<{ steps: Array<{ name: string; ok: boolean }>; dataSync: { created: number; lastItem: unknown } }>(`users/${ALICE}/sync`);
+    expect(aliceWhy.body.steps.at(-1)).toMatchObject({ name: 'data', ok: true });
+    expect(aliceWhy.body.dataSync.created).toBeGreaterThanOrEqual(2);
+    const members = await client.get<{ items: Array<{ employeeId: string; syncIssues: number }> }>(`groups/${group.id}/members`);
+    expect(members.body.items.find((m) => m.employeeId === BOB)?.syncIssues).toBe(1);
+    expect(members.body.items.find((m) => m.employeeId === ALICE)?.syncIssues).toBe(0);
+    const status = await client.get<{ syncIssues: { issues: number; users: number } }>('connect/status');
+    expect(status.body.syncIssues).toEqual({ issues: 1, users: 1 });
+  });
+
   it('after the group is disabled, a new tagged meeting does not sync', async () => {
     expect((await client.put(`groups/${group.id}/sync`, { enabled: false })).status).toBe(200);
     const writesBefore = stack.vantagepoint.activities.requests.length;
