@@ -76,7 +76,8 @@ export async function loadUserSync(deps: Deps, employeeId: string, now: Date, kn
     status: resolved.status,
     reason: resolved.reason,
     message: resolved.message,
-    steps: data ? [...resolved.steps, data.step] : resolved.steps,
+    // The steps stop at the one that decides the status; the data step follows only a syncing user's.
+    steps: data && resolved.syncing ? [...resolved.steps, data.step] : resolved.steps,
     subscriptions: facts.subscriptions.map((s) => ({
       resource: s.resource,
       id: s.subscriptionId,
