@@ -143,25 +143,25 @@ describe('development host: HTTP functions', () => {
 });
 
 describe('development host: storage queue triggers', () => {
-  it('polls like the Functions host: refills at newBatchThreshold and keeps running messages invisible', async () => {
+  it('polls like the Functions host: takes more while some still run, and keeps running messages invisible', async () => {
     const queue = queues.getQueueClient(SLOW_QUEUE);
     const started = new Map<number, number[]>();
     const onStart = (id: number, dequeueCount: number) => started.set(id, [...(started.get(id) ?? []), dequeueCount]);
     fixtureEvents.on('slow-started', onStart);
     try {
-      // host.json: batchSize 16, so newBatchThreshold 8; 17 messages: a batch of 16, then one more
-      for (let id = 0; id < 17; id++) await queue.sendMessage(JSON.stringify({ id }));
-      await eventually('a first batch is running', async () => started.size >= 16);
-      // the 17th waits while more than 8 of the batch still run (the host's batch plus its threshold)...
-      for (let id = 0; id < 7; id++) fixtureEvents.emit('release', [...started.keys()][id]);
-      // ... and is taken once only 8 are left, without waiting for the whole batch
-      fixtureEvents.emit('release', [...started.keys()][7]);
-      await eventually('the 17th message is taken while 8 of the first batch still run', async () => started.size === 17);
-      // the 8 still running outlive the 2 s visibility timeout without being delivered again
+      for (let id = 0; id < 3; id++) await queue.sendMessage(JSON.stringify({ id }));
+      await eventually('three long runs have started', async () => started.size === 3);
+      // one ends; a new message is taken while the other two still run (no waiting for a whole batch:
+      // host.json's batchSize 16 refills once only newBatchThreshold = 8 are left)
+      fixtureEvents.emit('release', 0);
+      await queue.sendMessage(JSON.stringify({ id: 3 }));
+      await eventually('the fourth message is taken beside the two still running', async () => started.has(3));
+      // the runs outlive the 2 s visibility timeout without being delivered again
       await new Promise((resolve) => setTimeout(resolve, 3000));
-      expect([...started.values()].filter((counts) => counts.length > 1)).toEqual([]);
+      expect([...started.entries()].filter(([, counts]) => counts.length > 1)).toEqual([]);
       fixtureEvents.emit('release', -1);
       await eventually('every slow message is deleted', async () => (await messageCount(queue)) === 0);
+      expect([...started.values()].every((counts) => counts.length === 1)).toBe(true);
     } finally {
       fixtureEvents.emit('release', -1);
       fixtureEvents.off('slow-started', onStart);
