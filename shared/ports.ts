@@ -304,9 +304,26 @@ export type MailOperationResult =
       retryAfterMs?: number;
     };
 
+/**
+ * The result code of an operation `apply` did not start before its deadline: nothing was sent
+ * for it, so it is neither a success nor a failure of the user; it continues in the next message.
+ */
+export const NOT_STARTED = 'NOT_STARTED';
+
+export interface ApplyOptions {
+  /** wall-clock ms since epoch: no operation starts after it; those left answer NOT_STARTED */
+  deadline?: number | undefined;
+}
+
 export interface MailProvider {
-  /** Applies operations (batched, throttled, retried on Retry-After); one result per operation, same order. */
-  apply(operations: MailOperation[]): Promise<MailOperationResult[]>;
+  /**
+   * Applies operations (batched, throttled, retried on Retry-After); one result per operation,
+   * same order. Past `deadline` nothing more starts: operations still waiting answer a transient
+   * result coded NOT_STARTED, so a long page never runs past the invocation's time budget.
+   */
+  apply(operations: MailOperation[], options?: ApplyOptions): Promise<MailOperationResult[]>;
+  /** Writes this instance may make per second now (its share of the tenant's limit); paces page sizes. */
+  writesPerSecond?(): number;
   /**
    * One page of every subscription the app holds in the tenant (`cursor` null = the first).
    * Graph's list endpoint is limited per tenant (25 calls per 20 s): only the paced repair

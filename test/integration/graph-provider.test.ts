@@ -124,6 +124,24 @@ describe('Graph MailProvider against the emulator', () => {
     expect(emulator.subscriptions()).toHaveLength(0);
   });
 
+  it('starts nothing after its deadline: what is left answers NOT_STARTED and is never sent', async () => {
+    // 2 writes per second: the first batch of two goes at once, the rest would wait for the limiter
+    await setUp({ writeLimit: 100 });
+    const mail = provider({ limiter: new WriteLimiter({ limit: 2, windowMs: 1000 }) });
+    const operations = ['D1', 'D2', 'D3'].flatMap((e) => creates(e, `${e.toLowerCase()}@contoso.com`));
+    const past = await mail.apply(operations, { deadline: Date.now() - 1 });
+    expect(past.map((r) => (r.ok ? 'ok' : r.code))).toEqual(operations.map(() => 'NOT_STARTED'));
+    expect(batchCalls()).toBe(0);
+    expect(emulator.subscriptions()).toHaveLength(0);
+
+    const soon = await mail.apply(operations, { deadline: Date.now() + 300 });
+    const started = soon.filter((r) => r.ok || r.code !== 'NOT_STARTED');
+    expect(started.length).toBeGreaterThan(0);
+    expect(started.length).toBeLessThan(operations.length);
+    // every operation that was started is at the provider, none of the others
+    expect(emulator.subscriptions()).toHaveLength(started.filter((r) => r.ok).length);
+  });
+
   it('classifies missing and forbidden mailboxes as permanent with their reasons', async () => {
     await setUp();
     const results = await provider().apply([

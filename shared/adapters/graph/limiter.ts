@@ -80,6 +80,12 @@ export class WriteLimiter {
     return turn;
   }
 
+  /** ms until `n` writes could be granted, were nobody else waiting (0: now). */
+  waitMs(n: number): number {
+    const now = this.clock.now();
+    return Math.max(0, this.pausedUntil - now, this.waitForRoom(now, Math.min(n, this.capacity)));
+  }
+
   /** Graph answered 429: hold every writer back for Retry-After. */
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);

@@ -7,7 +7,7 @@
  */
 import type { TokenCredential } from '@azure/identity';
 import type { Config } from '../../config';
-import type { MailOperation, MailOperationResult, MailProvider, ProviderSubscription, SecretSource } from '../../ports';
+import { NOT_STARTED, type ApplyOptions, type MailOperation, type MailOperationResult, type MailProvider, type ProviderSubscription, type SecretSource } from '../../ports';
 import { CachedCredential, createGraphCredential, GRAPH_SCOPE, TokenRequestError, type RefreshableCredential } from './credential';
 import { defaultListLimiter, defaultMailboxSemaphore, defaultWriteLimiter, type KeyedSemaphore, type WriteLimiter } from './limiter';
 import { classify, retryAfterMs, toBatchRequest, unavailable, type BatchResponse, type Verdict } from './operations';
@@ -39,6 +39,14 @@ export interface MailProviderOptions {
 }
 
 const MAX_BATCH = 20;
+
+const notStarted = (): MailOperationResult => ({
+  ok: false,
+  failure: 'transient',
+  status: 0,
+  code: NOT_STARTED,
+  message: 'Not started before the time budget ran out; it continues in the next message.',
+});
 
 interface SubscriptionListPage {
   value?: Array<{ id?: unknown; resource?: unknown; notificationUrl?: unknown; expirationDateTime?: unknown }>;
@@ -95,21 +103,42 @@ class GraphMailProvider implements MailProvider {
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  async apply(operations: MailOperation[]): Promise<MailOperationResult[]> {
+  async apply(operations: MailOperation[], options: ApplyOptions = {}): Promise<MailOperationResult[]> {
     if (operations.length > 0) await this.share?.refresh();
     const results: MailOperationResult[] = new Array<MailOperationResult>(operations.length);
     const queue: Work[] = operations.map((op, index) => ({ index, op, throttled: 0, failures: 0, unauthorized: 0, notBefore: 0 }));
     const inFlight = new Set<Promise<void>>();
+    const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
     while (queue.length > 0 || inFlight.size > 0) {
+      if (queue.length > 0 && Date.now() >= deadline) {
+        // Out of time: what has not been sent goes back to the caller; what is in flight finishes.
+        for (const work of queue.splice(0)) results[work.index] = notStarted();
+        continue;
+      }
+      // A long apply keeps this instance's heartbeat fresh, so the others keep their shares narrow (one beat per interval).
+      await this.share?.refresh();
       const batch = inFlight.size < this.maxBatches ? this.takeBatch(queue) : [];
       if (batch.length > 0) {
+        // A batch starts when the limiter grants it. One whose grant would come after the deadline
+        // does not start: it goes back, and the deadline check above hands everything left back.
+        if (Number.isFinite(deadline) && Date.now() + this.limiter.waitMs(batch.length) >= deadline) {
+          for (const work of batch) this.mailboxes.release(work.op.employeeId);
+          queue.unshift(...batch);
+          for (const work of queue.splice(0)) results[work.index] = notStarted();
+          continue;
+        }
+        await this.limiter.acquire(batch.length);
         const sent: Promise<void> = this.send(batch, queue, results).finally(() => inFlight.delete(sent));
         inFlight.add(sent);
       } else {
-        await this.nextChange(queue, inFlight);
+        await this.nextChange(queue, inFlight, deadline);
       }
     }
     return results;
+  }
+
+  writesPerSecond(): number {
+    return this.limiter.limit / (this.limiter.windowMs / 1000);
   }
 
   async listSubscriptions(cursor: string | null): Promise<{ items: ProviderSubscription[]; next: string | null }> {
@@ -175,9 +204,11 @@ class GraphMailProvider implements MailProvider {
   }
 
   /** Waits until something could let more work go: a batch ends, a retry falls due, a mailbox slot frees. */
-  private async nextChange(queue: Work[], inFlight: Set<Promise<void>>): Promise<void> {
+  private async nextChange(queue: Work[], inFlight: Set<Promise<void>>, deadline = Number.POSITIVE_INFINITY): Promise<void> {
     const now = this.now();
     const waits: Array<Promise<unknown>> = [...inFlight, this.mailboxes.whenReleased()];
+    // a retry due after the deadline must not hold the invocation: wake at the deadline to hand it back
+    if (queue.length > 0 && Number.isFinite(deadline)) waits.push(this.sleep(Math.max(0, deadline - Date.now())));
     const due = queue.map((w) => Math.max(w.notBefore, this.mailboxHolds.get(w.op.employeeId) ?? 0)).filter((t) => t > now);
     if (due.length > 0) waits.push(this.sleep(Math.min(...due) - now));
     await Promise.race(waits);
@@ -185,7 +216,6 @@ class GraphMailProvider implements MailProvider {
 
   private async send(batch: Work[], queue: Work[], results: MailOperationResult[]): Promise<void> {
     try {
-      await this.limiter.acquire(batch.length);
       const responses = await this.postBatch(batch);
       const verdicts = batch.map((work, i): Verdict => {
         const answer = responses.get(String(i + 1));

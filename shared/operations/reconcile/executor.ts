@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { applyOutcomes, planUser, toMailOperation, type PlannedAction } from '../../domain';
 import type { Group, MailResource, Member, SyncStatus, UserState } from '../../domain/model';
 import { describe, type Log } from '../../http/endpoint';
-import type { MailOperation, MailOperationResult } from '../../ports';
+import { NOT_STARTED, type MailOperation, type MailOperationResult } from '../../ports';
 import { mapLimited } from '../../util/concurrency';
 import { loadUserFacts, resolveUser, updateUserState } from '../userSync';
 import { policyOf, type Deps, type ReconcileOptions } from './options';
@@ -15,6 +15,8 @@ export interface UserRun {
   status: SyncStatus;
   planned: number;
   failed: number;
+  /** the time budget ran out before the provider started some of its operations: run it again */
+  deferred?: boolean;
 }
 
 type Failure = { action: PlannedAction; result: Extract<MailOperationResult, { ok: false }> };
@@ -77,7 +79,10 @@ async function finishUser(deps: Deps, user: PreparedUser, results: MailOperation
   const { log } = options;
   const { employeeId } = user.target;
   let next = 0;
-  const outcomes = user.actions.map((action, i) => ({ action, result: user.ops[i] ? (results[next++] ?? NO_RESULT) : ({ ok: true } as MailOperationResult) }));
+  const answered = user.actions.map((action, i) => ({ action, result: user.ops[i] ? (results[next++] ?? NO_RESULT) : ({ ok: true } as MailOperationResult) }));
+  // What the provider never started is no outcome at all: the next message plans it again.
+  const outcomes = answered.filter((o) => o.result.ok || o.result.code !== NOT_STARTED);
+  const deferred = outcomes.length < answered.length;
   const policy = policyOf(deps.config);
   const reduced = applyOutcomes(user.facts.state, outcomes, now, policy, Math.random);
   await persistSubscriptions(deps, employeeId, user.mailbox, user.facts.subscriptions, reduced.subscriptions, user.clientStates, user.target.removed ?? []);
@@ -103,7 +108,7 @@ async function finishUser(deps: Deps, user: PreparedUser, results: MailOperation
     orphansDeleted: orphansDeleted.length,
     status,
   });
-  return { employeeId, status, planned: user.actions.length, failed, orphansDeleted };
+  return { employeeId, status, planned: user.actions.length, failed, orphansDeleted, ...(deferred ? { deferred } : {}) };
 }
 
 /**
@@ -118,7 +123,7 @@ export async function reconcileUsers(deps: Deps, targets: UserTarget[], options:
   const concurrency = deps.config.RECONCILE_CONCURRENCY;
   const prepared = await mapLimited(targets, (t) => prepareUser(deps, t, now).catch((err: unknown) => failedRun(t.employeeId, err, options.log)), concurrency);
   const calls = prepared.flatMap((p) => ('ops' in p ? p.ops.flatMap((op) => (op ? [op] : [])) : []));
-  const results = calls.length > 0 ? await deps.mail.apply(calls) : [];
+  const results = calls.length > 0 ? await deps.mail.apply(calls, { deadline: options.deadline }) : [];
   let offset = 0;
   const slices = prepared.map((p) => {
     const count = 'ops' in p ? p.ops.filter((op) => op !== null).length : 0;

@@ -48,11 +48,26 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   }
   while (group && group.syncChangedAt === passOf) {
     await holdLease(deps, groupId, holder, options);
-    const page = await deps.storage.members.list(groupId, { top: 100, continuationToken: token });
+    const pageStart = token;
+    const page = await deps.storage.members.list(groupId, { top: pageSize(deps, options), continuationToken: token });
     const known = group;
     const claimed = await claimedHere(deps, groupId, page.items, options);
     const members = refresh ? await refreshPrerequisites(deps, groupId, claimed, options) : claimed;
     const runs = await reconcileUsers(deps, members.map((member) => ({ employeeId: member.employeeId, known: { group: known, member } })), options);
+    if (runs.some((r) => r.deferred)) {
+      // The budget ran out inside the provider call: this page again, in the next message (done users plan nothing).
+      await deps.storage.reconcileQueue.request({
+        groupId,
+        reason: 'continuation',
+        requestId: request.requestId,
+        ...(pageStart ? { continuationToken: pageStart } : {}),
+        partialCounts: counts,
+        passOf,
+        ...(refresh ? {} : { skipPrerequisiteRefresh: true }),
+      });
+      options.log('reconcile.group', { groupId, complete: false, users, counts, deferred: runs.filter((r) => r.deferred).length });
+      return { complete: false, users, counts };
+    }
     const pageCounts = countStatuses(runs.map((r) => r.status));
     for (const key of Object.keys(counts) as SyncStatus[]) counts[key] += pageCounts[key];
     users += runs.length;
@@ -83,6 +98,22 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   await deps.storage.passLeases.release(groupId, holder);
   options.log('reconcile.group', { groupId, complete: false, superseded: true, users });
   return { complete: false, users, counts };
+}
+
+const PAGE = 100;
+const MIN_PAGE = 5;
+
+/**
+ * Members per page: no more than this instance's share of Graph's write limit can serve in the
+ * time left (each member may need a write per resource), so a page fits in its invocation even
+ * when many instances share the tenant's limit.
+ */
+export function pageSize(deps: Pick<Deps, 'mail' | 'config'>, options: Pick<ReconcileOptions, 'deadline'>): number {
+  const rate = deps.mail.writesPerSecond?.();
+  const seconds = (options.deadline - Date.now()) / 1000;
+  if (!rate || !(seconds < 3600)) return PAGE;
+  const perMember = Math.max(1, deps.config.GRAPH_RESOURCES.length);
+  return Math.max(MIN_PAGE, Math.min(PAGE, Math.floor((rate * Math.max(0, seconds)) / perMember)));
 }
 
 /**

@@ -30,7 +30,10 @@ export async function handleReconcileRequest(deps: Deps, request: ReconcileReque
   if (request.employeeId) {
     const stale = request.orphans?.length ? await recheckOrphans(deps, request.employeeId, request.orphans, options.log) : [];
     const removed = [...(request.removedSubscriptionIds ?? []), ...stale];
-    return reconcileUser(deps, request.employeeId, { ...options, renew: request.renewSubscriptionIds, removed: removed.length > 0 ? removed : undefined });
+    const run = await reconcileUser(deps, request.employeeId, { ...options, renew: request.renewSubscriptionIds, removed: removed.length > 0 ? removed : undefined });
+    // Out of time inside the provider call: the same request again, in a message of its own.
+    if (run.deferred) await deps.storage.reconcileQueue.request({ ...request, reason: 'continuation' });
+    return run;
   }
   options.log('reconcile.ignored', { reason: 'no groupId, employeeId or outsideGroups' });
   return undefined;

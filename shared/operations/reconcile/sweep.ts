@@ -33,14 +33,17 @@ export async function reconcileOutsideGroups(deps: Deps, request: ReconcileReque
   let users = 0;
   let token = request.continuationToken;
   do {
+    const pageStart = token;
     const page = await deps.storage.subscriptions.listUsers({ top: 200, continuationToken: token });
     const memberships = await mapLimited(page.items, (employeeId) => deps.storage.members.groupOf(employeeId), 16);
     const outside = page.items.filter((_, i) => !memberships[i]).map((employeeId) => ({ employeeId }));
-    if (outside.length > 0) await reconcileUsers(deps, outside, options);
+    const runs = outside.length > 0 ? await reconcileUsers(deps, outside, options) : [];
     users += outside.length;
     token = page.continuationToken ?? undefined;
-    if (token && Date.now() > options.deadline) {
-      await deps.storage.reconcileQueue.request({ outsideGroups: true, reason: 'continuation', requestId: request.requestId, continuationToken: token });
+    // out of time inside the provider call: this page again (users done plan nothing)
+    if (runs.some((r) => r.deferred)) token = pageStart;
+    if ((token || runs.some((r) => r.deferred)) && Date.now() > options.deadline) {
+      await deps.storage.reconcileQueue.request({ outsideGroups: true, reason: 'continuation', requestId: request.requestId, ...(token ? { continuationToken: token } : {}) });
       options.log('reconcile.outside_groups', { users, complete: false });
       return { users, complete: false };
     }
