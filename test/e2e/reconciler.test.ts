@@ -284,7 +284,10 @@ describe('reconciler: group pass within a time budget', () => {
     );
     await h.takeReconcileRequests();
 
-    const first = await reconcileGroup(h.deps, { groupId: group.id, reason: 'test', requestId: 'budget' }, h.options(Date.now() - 1));
+    // The budget runs out during the first page's provider call: that call still finishes what it started (this
+    // provider ignores the deadline, as a call that started everything before it would), and the pass hands over.
+    const finishing: MailProvider = { apply: (ops) => h.mail.apply(ops), listSubscriptions: (cursor) => h.mail.listSubscriptions(cursor) };
+    const first = await reconcileGroup({ ...h.deps, mail: finishing }, { groupId: group.id, reason: 'test', requestId: 'budget' }, h.options(Date.now() - 1));
     expect(first).toMatchObject({ complete: false, users: 100 });
     expect(first.counts).toMatchObject({ active: 1, not_configured: 99 });
     expect(await h.storage.statusSummaries.get(group.id)).toBeNull();
@@ -299,5 +302,22 @@ describe('reconciler: group pass within a time budget', () => {
     expect(second).toMatchObject({ counts });
     expect((await h.storage.statusSummaries.get(group.id))?.counts).toEqual(counts);
     for (const id of eligible) await expectOnePerResource(id as string);
+  });
+
+  it('starts no provider call after the deadline: the page goes whole to a continuation, nobody is charged', async () => {
+    const [id] = employeeIds(1) as [string];
+    const group = await h.addGroup('enabled', [{ employeeId: id }]);
+    await h.takeReconcileRequests();
+    const writes = h.graph.stats().writes;
+    const first = await reconcileGroup(h.deps, { groupId: group.id, reason: 'test', requestId: 'late' }, h.options(Date.now() - 1));
+    expect(first).toMatchObject({ complete: false, users: 0 });
+    expect(h.graph.stats().writes).toBe(writes);
+    expect(await h.storage.userState.get(id)).toMatchObject({ consecutiveFailures: 0, lastErrors: [], suspendedReason: null });
+    const [continuation, ...rest] = await h.takeReconcileRequests();
+    expect(rest).toEqual([]);
+    expect(continuation).toEqual(expect.objectContaining({ groupId: group.id, reason: 'continuation', requestId: 'late' }));
+    expect(continuation?.continuationToken).toBeUndefined();
+    expect(await handleReconcileRequest(h.deps, continuation as NonNullable<typeof continuation>, h.options())).toMatchObject({ complete: true, users: 1 });
+    await expectOnePerResource(id);
   });
 });
