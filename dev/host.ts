@@ -474,7 +474,7 @@ function hostRequestId(req: http.IncomingMessage): string {
 /** The host's own answers (no function matched) have the functions' problem shape: `code` and `requestId` included. */
 function sendProblem(res: http.ServerResponse, status: number, code: string, detail: string, requestId: string): void {
   const response = problem(status, code, detail, requestId);
-  const body = String(response.body);
+  const body = typeof response.body === 'string' ? response.body : JSON.stringify(response.body);
   res.writeHead(status, { ...(response.headers as Record<string, string>), 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -313,4 +313,4 @@ export const graphNotifications = {
   },
 } satisfies Endpoint;
 
-ALL_ENDPOINTS.push(graphNotifications as Endpoint);
+ALL_ENDPOINTS.push(graphNotifications);

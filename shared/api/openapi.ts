@@ -22,7 +22,7 @@ function componentRefs(schema: JsonSchema): JsonSchema {
 function refOrInline(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const id = z.globalRegistry.get(schema)?.id;
   if (id) return { $ref: ref(id) };
-  return clean(z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema);
+  return clean(z.toJSONSchema(schema, { io, unrepresentable: 'any' }));
 }
 
 function parameters(schema: z.ZodType | undefined, location: 'path' | 'query'): JsonSchema[] {

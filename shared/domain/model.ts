@@ -89,8 +89,8 @@ export interface EmployeeFacts {
   exists: boolean;
   name: string;
   email: string;
-  /** Vantagepoint employee Status: A (active), I (inactive), T (terminated) */
-  employeeStatus: 'A' | 'I' | 'T' | string;
+  /** Vantagepoint employee Status: A (active), I (inactive), T (terminated); any other code is kept as given */
+  employeeStatus: string;
   /** The associated user record, if any */
   user: { username: string; active: boolean } | null;
 }

@@ -143,7 +143,7 @@ describe('404, 413 and 415', () => {
         },
       }),
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(streamed.status).toBe(413);
     expect(streamed.headers.get('content-type')).toBe('application/problem+json');
     expect(((await streamed.json()) as { code: string }).code).toBe('PAYLOAD_TOO_LARGE');

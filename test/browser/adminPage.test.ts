@@ -243,9 +243,9 @@ it('saves the emails for notifications, and shows the problem naming a bad addre
 async function tabTo(page: Page, name: string, limit = 60): Promise<void> {
   for (let i = 0; i < limit; i++) {
     await page.keyboard.press('Tab');
-    const focused = (await page.evaluate(
+    const focused = await page.evaluate<string>(
       `(() => { const e = document.activeElement; if (!e) return ''; return (e.getAttribute('aria-label') || (e.labels && e.labels[0] ? e.labels[0].textContent : '') || e.textContent || '').trim(); })()`,
-    )) as string;
+    );
     if (focused === name) return;
   }
   throw new Error(`Tab never reached "${name}"`);

@@ -7,7 +7,7 @@
  */
 import { GRAPH_EMULATOR_DEFAULTS } from '../../dev/emulators/graph/server';
 import defaultSeed from '../../dev/emulators/vantagepoint/seed.json';
-import { startVantagepointEmulator, type SeedData, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
+import { startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
 import { createMailer } from '../../shared/adapters/graph';
 import { createSecretSource } from '../../shared/adapters/secrets';
 import { createVantagepointDirectory } from '../../shared/adapters/vantagepoint';
@@ -20,7 +20,7 @@ import type { Mailer, VantagepointDirectory } from '../../shared/ports';
 import { employees } from '../support/http';
 import { collectingLog, startHarness, type Harness } from '../support/reconcile';
 
-const seed = defaultSeed as SeedData;
+const seed = defaultSeed;
 const MEMBERS = employees(10, 39); // 30 members
 const DROPPED = new Set(employees(10, 34)); // 25 of them vanish from the user list
 

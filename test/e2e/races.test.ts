@@ -125,9 +125,9 @@ const STORES = ['groups', 'members', 'statusSummaries', 'passLeases', 'userState
 
 /** The operations' view of the world: real stores and the fake provider, each call a scheduling point of `s`. */
 function depsFor(s: fc.Scheduler | null, who: string) {
-  const wrapped = { ...storage } as Storage;
+  const wrapped = { ...storage };
   for (const store of STORES) (wrapped as unknown as Record<string, object>)[store] = scheduled(s, `${who}.${store}`, storage[store]);
-  return { config, secrets, directory, storage: wrapped, mail: scheduled(s, `${who}.mail`, graph as FakeGraph) };
+  return { config, secrets, directory, storage: wrapped, mail: scheduled(s, `${who}.mail`, graph) };
 }
 
 const ctx = (): RequestContext => ({ requestId: `race-${unique()}`, invocationId: 'race', caller: null, log: () => undefined, now: new Date() });
@@ -355,9 +355,9 @@ function cutAt(n: number) {
         };
       },
     });
-  const wrapped = { ...storage } as Storage;
+  const wrapped = { ...storage };
   for (const store of STORES) (wrapped as unknown as Record<string, object>)[store] = wrap(storage[store]);
-  return { deps: { config, secrets, directory, storage: wrapped, mail: wrap(graph as FakeGraph) }, calls: () => calls };
+  return { deps: { config, secrets, directory, storage: wrapped, mail: wrap(graph) }, calls: () => calls };
 }
 
 describe('a run cut at every step and resumed', () => {

@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 function createEvent(employeeId: string, subject: string, extra: Record<string, unknown> = {}) {
-  return h.graph.calendars.create(mailboxOf(employeeId), meetingBody(subject, extra) as unknown as EventInput);
+  return h.graph.calendars.create(mailboxOf(employeeId), meetingBody(subject, extra));
 }
 const activitiesFor = (owner: string) => h.activities().filter((a) => a.Owner === owner);
 const outcomes = (eventId: string) => h.log.events.filter((e) => e.event === 'datasync.item' && e.fields.eventId === eventId).map((e) => e.fields.outcome);
@@ -101,7 +101,7 @@ describe('a crash between the Vantagepoint write and the mapping write', () => {
     try {
       const user = 'CRASH1';
       await crashing.addSyncingUser(user);
-      const event = crashing.graph.calendars.create(mailboxOf(user), meetingBody('Crash test') as unknown as EventInput);
+      const event = crashing.graph.calendars.create(mailboxOf(user), meetingBody('Crash test'));
       const message = crashing.message(user, { eventId: event.id, changeType: 'created' });
       await expect(crashing.consume(message)).rejects.toThrow('process died');
       expect(crashing.activities()).toHaveLength(1);
@@ -263,7 +263,7 @@ describe('failures with a reason become sync issues', () => {
       expect(await wrong.deps.activityType()).toMatchObject({ known: false });
       const user = 'TYPE1';
       await wrong.addSyncingUser(user);
-      const event = wrong.graph.calendars.create(mailboxOf(user), meetingBody('Typed') as unknown as EventInput);
+      const event = wrong.graph.calendars.create(mailboxOf(user), meetingBody('Typed'));
       await wrong.consume(wrong.message(user, { eventId: event.id, changeType: 'created' }));
       expect(wrong.writes()).toBe(0);
       expect(await wrong.storage.syncIssues.listForUser(user)).toEqual([expect.objectContaining({ code: 'UNKNOWN_ACTIVITY_TYPE' })]);
@@ -277,7 +277,7 @@ describe('failures with a reason become sync issues', () => {
     try {
       const user = 'OFF1';
       await offline.addSyncingUser(user);
-      const event = offline.graph.calendars.create(mailboxOf(user), meetingBody('Offline') as unknown as EventInput);
+      const event = offline.graph.calendars.create(mailboxOf(user), meetingBody('Offline'));
       const message = offline.message(user, { eventId: event.id, changeType: 'created' });
       await offline.consume(message);
       expect(offline.log.events.find((e) => e.event === 'datasync.retry_scheduled')?.fields).toMatchObject({ attempt: 1, dependency: 'vantagepoint', eventId: event.id });

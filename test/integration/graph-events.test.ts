@@ -50,7 +50,7 @@ const input = (subject: string, extra: Partial<EventInput> = {}): EventInput =>
     end: { dateTime: '2026-03-07T10:00:00', timeZone: 'Pacific Standard Time' },
     categories: ['Vantagepoint'],
     ...extra,
-  }) as EventInput;
+  });
 
 async function get(path: string, prefer?: string): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const res = await fetch(`${graph.url}/v1.0${path}`, { headers: { authorization: `Bearer ${token}`, ...(prefer ? { prefer } : {}) } });

@@ -185,7 +185,7 @@ describe('applyOutcomes', () => {
     code: 'ServiceUnavailable',
     message: 'try later',
     ...extra,
-  } as ProviderResult);
+  });
   const run = (state: ReconcileState | null, outcomes: ActionOutcome[], random = () => 0.5) =>
     applyOutcomes(state, outcomes, now, policy, random);
 

@@ -34,7 +34,7 @@ export function ProblemAlert({ error, onDismiss }: { error: unknown; onDismiss?:
   const problem =
     error instanceof ApiError
       ? error.problem
-      : { title: 'Something went wrong', detail: error instanceof Error ? error.message : String(error), errors: undefined, prerequisites: undefined };
+      : { title: 'Something went wrong', detail: error instanceof Error ? error.message : typeof error === 'string' ? error : 'The request failed.', errors: undefined, prerequisites: undefined };
   const failing = problem.prerequisites?.filter((p) => !p.ok) ?? [];
   return (
     <div class="alert alert-error" role="alert">

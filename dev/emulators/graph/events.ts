@@ -222,7 +222,7 @@ export class MailboxCalendars {
     const box = this.mailbox(mailbox);
     const event = box.events.get(id);
     if (!event) return null;
-    event.input = { ...event.input, ...patch } as EventInput;
+    event.input = { ...event.input, ...patch };
     event.changeKey = randomBytes(12).toString('base64');
     event.lastModifiedDateTime = new Date(this.host.now()).toISOString();
     event.seq = ++box.seq;
@@ -260,7 +260,7 @@ export class MailboxCalendars {
       if (!parsed.success) return graphError(400, 'ErrorInvalidRequest', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       const current = this.mailbox(mailbox).events.get(id);
       if (!current) return graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
-      const problem = this.timesProblem({ ...current.input, ...parsed.data } as EventInput);
+      const problem = this.timesProblem({ ...current.input, ...parsed.data });
       if (problem) return problem;
       const event = this.update(mailbox, id, parsed.data) as StoredEvent;
       const notifications = await this.host.notifyMailbox(mailbox, 'updated', event.id);

@@ -113,7 +113,7 @@ function statsOf(ctx: EmulatorContext): EmulatorStats {
 
 const coreControl: Record<string, ControlRoute<EmulatorContext>> = {
   'POST /emulator/faults': withJson(faultsBody, (ctx, faults) => {
-    ctx.state.setFaults(faults as Partial<Faults>);
+    ctx.state.setFaults(faults);
     return { status: 200, body: ctx.state.currentFaults() };
   }),
   'GET /emulator/faults': (ctx) => Promise.resolve({ status: 200, body: ctx.state.currentFaults() }),

@@ -59,7 +59,7 @@ function publicView(sub: EmulatedSubscription, includeClientState = false): Reco
 const pendingByState = new WeakMap<GraphEmulatorState, Map<string, string>>();
 function pendingOf(state: GraphEmulatorState): Map<string, string> {
   let pending = pendingByState.get(state);
-  if (!pending) pendingByState.set(state, (pending = new Map()));
+  if (!pending) pendingByState.set(state, (pending = new Map<string, string>()));
   return pending;
 }
 

@@ -150,7 +150,7 @@ export class ActivitiesHub {
   }
 
   private fields(body: unknown): Record<string, unknown> {
-    const record = Array.isArray(body) && body.length === 1 ? body[0] : body;
+    const record: unknown = Array.isArray(body) && body.length === 1 ? (body as unknown[])[0] : body;
     if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new RestProblem(400, 'The body must be an activity object.');
     const unknown = Object.keys(record).filter((k) => !WRITABLE.has(k));
     if (unknown.length > 0) throw new RestProblem(400, `Unknown field(s): ${unknown.join(', ')}.`);
@@ -197,7 +197,7 @@ export class ActivitiesHub {
       ModUser: username,
       ModDate: at,
       ...Object.fromEntries(Object.entries(input).filter(([k, v]) => k !== 'ActivityID' && (typeof v === 'string' || typeof v === 'number'))),
-    } as ActivityRecord;
+    };
     record.HasNotes = record.Notes ? 'Y' : 'N';
     this.validate(record);
     this.records.set(id, record);

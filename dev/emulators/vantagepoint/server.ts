@@ -278,7 +278,7 @@ async function activityRoutes(state: VantagepointState, req: http.IncomingMessag
 
 export async function startVantagepointEmulator(options: VantagepointEmulatorOptions = {}): Promise<VantagepointEmulator> {
   const state = new VantagepointState(
-    options.seed ?? (defaultSeed as SeedData),
+    options.seed ?? (defaultSeed),
     options.clientId ?? LOCAL_CLIENT_ID,
     options.clientSecret ?? LOCAL_CLIENT_SECRET,
     options.tokenLifetimeSeconds ?? 1799,
@@ -287,7 +287,7 @@ export async function startVantagepointEmulator(options: VantagepointEmulatorOpt
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://emulator');
     state.requests.set(url.pathname, (state.requests.get(url.pathname) ?? 0) + 1);
-    handle(state, req, url)
+    void handle(state, req, url)
       .then((body) => (body instanceof Answer ? { status: body.status, body: body.body } : { status: 200, body }))
       .catch((err: unknown) =>
         err instanceof HttpProblem ? { status: err.status, body: err.body } : { status: 500, body: { message: 'Internal error.', detail: String(err) } },

@@ -168,7 +168,7 @@ class GraphMailProvider implements MailProvider {
       const { token } = await this.credential.getToken(GRAPH_SCOPE);
       const response = await this.fetchImpl(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
       const body: unknown = await response.json().catch(() => null);
-      if (response.ok) return (body ?? {}) as SubscriptionListPage;
+      if (response.ok) return (body ?? {});
       if (response.status === 401) this.credential.invalidate();
       const wait = response.status === 429 ? (retryAfterMs(response.headers) ?? 1000) : null;
       if (wait === null || attempt >= this.maxThrottled) throw new Error(`Graph subscription list answered ${response.status}`);

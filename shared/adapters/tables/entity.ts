@@ -7,7 +7,18 @@ export type Row = Record<string, unknown> & { partitionKey?: string; rowKey?: st
 export function text(row: Row, name: string): string {
   const value = row[name];
   if (value instanceof Date) return value.toISOString();
-  return value === undefined || value === null ? '' : String(value);
+  if (value === undefined || value === null) return '';
+  // Table Storage hands back only primitives here; an object would be a bug, shown as JSON rather than [object Object]
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return value.toString();
+    default:
+      return JSON.stringify(value) ?? '';
+  }
 }
 
 export function textOrNull(row: Row, name: string): string | null {

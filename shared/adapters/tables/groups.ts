@@ -203,7 +203,7 @@ export function createGroupStore(table: TableClient): GroupStore {
 }
 
 function definedFields(patch: GroupPatch): GroupPatch {
-  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as GroupPatch;
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
 }
 
 function listGroups(table: TableClient, query: PageRequest & { filter?: string | undefined; sync?: SyncSwitch | undefined }): Promise<Page<Group>> {

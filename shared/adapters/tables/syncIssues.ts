@@ -68,7 +68,7 @@ export function createSyncIssueStore(table: TableClient): SyncIssueStore {
       const counts = new Map<string, number>();
       if (wanted.size === 0) return counts;
       const sorted = [...wanted].sort();
-      const rows = await list(odata`PartitionKey ge ${sorted[0] as string} and PartitionKey le ${sorted[sorted.length - 1] as string}`, ['PartitionKey']);
+      const rows = await list(odata`PartitionKey ge ${sorted[0]} and PartitionKey le ${sorted[sorted.length - 1]}`, ['PartitionKey']);
       for (const row of rows) {
         const id = row.partitionKey ?? '';
         if (wanted.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);

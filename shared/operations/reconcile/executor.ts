@@ -79,7 +79,8 @@ async function finishUser(deps: Deps, user: PreparedUser, results: MailOperation
   const { log } = options;
   const { employeeId } = user.target;
   let next = 0;
-  const answered = user.actions.map((action, i) => ({ action, result: user.ops[i] ? (results[next++] ?? NO_RESULT) : ({ ok: true } as MailOperationResult) }));
+  const noCall: MailOperationResult = { ok: true };
+  const answered = user.actions.map((action, i) => ({ action, result: user.ops[i] ? (results[next++] ?? NO_RESULT) : noCall }));
   // What the provider never started is no outcome at all: the next message plans it again.
   const outcomes = answered.filter((o) => o.result.ok || o.result.code !== NOT_STARTED);
   const deferred = outcomes.length < answered.length;

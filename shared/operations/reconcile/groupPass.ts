@@ -23,7 +23,7 @@ export interface GroupPass {
  */
 export async function reconcileGroup(deps: Deps, request: ReconcileRequest, options: ReconcileOptions): Promise<GroupPass> {
   const groupId = request.groupId as string;
-  const counts = { ...emptyCounts(), ...(request.partialCounts ?? {}) } as StatusCounts;
+  const counts = { ...emptyCounts(), ...(request.partialCounts ?? {}) };
   let group = await deps.storage.groups.get(groupId);
   // A pass belongs to one position of the switch; a toggle since then starts a pass of its own.
   const passOf = request.passOf ?? group?.syncChangedAt;
