@@ -7,6 +7,7 @@ export const ReconcileRequestMessage = z
     groupId: GroupId.optional(),
     employeeId: EmployeeId.optional(),
     outsideGroups: z.literal(true).optional(),
+    releaseGroupId: GroupId.optional(),
     reason: z.string().max(200),
     requestId: z.string().max(200),
     continuationToken: z.string().max(4096).optional(),
@@ -21,6 +22,6 @@ export const ReconcileRequestMessage = z
       .optional(),
     repairOrphans: z.literal(true).optional(),
   })
-  .refine((m) => m.groupId !== undefined || m.employeeId !== undefined || m.outsideGroups === true || m.repairOrphans === true, {
-    message: 'groupId, employeeId, outsideGroups or repairOrphans is required',
+  .refine((m) => m.groupId !== undefined || m.employeeId !== undefined || m.outsideGroups === true || m.repairOrphans === true || m.releaseGroupId !== undefined, {
+    message: 'groupId, employeeId, outsideGroups, repairOrphans or releaseGroupId is required',
   });

@@ -50,7 +50,8 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
     await holdLease(deps, groupId, holder, options);
     const page = await deps.storage.members.list(groupId, { top: 100, continuationToken: token });
     const known = group;
-    const members = refresh ? await refreshPrerequisites(deps, groupId, page.items, options) : page.items;
+    const claimed = await claimedHere(deps, groupId, page.items, options);
+    const members = refresh ? await refreshPrerequisites(deps, groupId, claimed, options) : claimed;
     const runs = await reconcileUsers(deps, members.map((member) => ({ employeeId: member.employeeId, known: { group: known, member } })), options);
     const pageCounts = countStatuses(runs.map((r) => r.status));
     for (const key of Object.keys(counts) as SyncStatus[]) counts[key] += pageCounts[key];
@@ -82,6 +83,21 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   await deps.storage.passLeases.release(groupId, holder);
   options.log('reconcile.group', { groupId, complete: false, superseded: true, users });
   return { complete: false, users, counts };
+}
+
+/**
+ * The claim is the source of truth: a pass acts only on members whose claim names this group.
+ * A row whose claim names another group (a move that stopped half-way) or none (an add racing a
+ * remove) is repaired by deleting it, so no user is ever reconciled by two groups.
+ */
+async function claimedHere(deps: Deps, groupId: string, members: Member[], options: ReconcileOptions): Promise<Member[]> {
+  if (members.length === 0) return members;
+  const claims = await deps.storage.members.claimedGroups(members.map((m) => m.employeeId));
+  const strays = members.filter((m) => claims.get(m.employeeId) !== groupId);
+  if (strays.length === 0) return members;
+  await deps.storage.members.removeRows(groupId, strays);
+  options.log('reconcile.membership_repaired', { groupId, rowsRemoved: strays.map((m) => ({ employeeId: m.employeeId, claimedBy: claims.get(m.employeeId) ?? null })) });
+  return members.filter((m) => claims.get(m.employeeId) === groupId);
 }
 
 /** A lease outlives the time budget a little, so a continuation can pick it up; capped for unbounded test runs. */
