@@ -4,6 +4,7 @@ import { createMailer, createMailProvider, defaultListLimiter, defaultWriteLimit
 import { createSecretSource } from './adapters/secrets';
 import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
 import { createVantagepointDirectory } from './adapters/vantagepoint';
+import { graphAccessNotices, type GraphAccessChange } from './operations/incidents';
 import type { Mailer, MailProvider, SecretSource, VantagepointDirectory } from './ports';
 
 /** Everything an operation may reach, built once per process from the configuration. */
@@ -15,6 +16,12 @@ export interface Services {
   mail: MailProvider;
   /** notification emails (null when NOTIFICATION_SENDER is not set) */
   mailer: Mailer | null;
+  /**
+   * Told when the organisation loses or regains Graph access, once per transition: the
+   * hook point for the provider-health breaker (issue 8), which calls each listener's
+   * graphAccessChanged. The notification emails listen here (one email each way).
+   */
+  graphAccessListeners: Array<{ graphAccessChanged(change: GraphAccessChange): Promise<void> }>;
 }
 
 let services: Promise<Services> | undefined;
@@ -47,5 +54,6 @@ async function build(): Promise<Services> {
       listShare: new TenantShare(storage.graphListers, defaultListLimiter()),
     }),
     mailer: createMailer(config, secrets),
+    graphAccessListeners: [graphAccessNotices({ storage })],
   };
 }
