@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { startGraphEmulator } from './emulators/graph/server';
 import { parseLatency } from './emulators/graph/main';
-import { localPasswordGrant, startVantagepointEmulator } from './emulators/vantagepoint/server';
+import { startVantagepointEmulator } from './emulators/vantagepoint/server';
 import {
   LOCAL_SETTINGS,
   SAMPLE_SETTINGS,
@@ -171,7 +171,6 @@ function onSignals(stopAll: () => Promise<boolean>): void {
 }
 
 function printBanner(s: { functions: string; functionsPort: number; vantagepointUrl: string; graphUrl: string; tablePort: number; queuePort: number }): void {
-  const token = localPasswordGrant('admin');
   console.log(
     [
       '',
@@ -181,8 +180,8 @@ function printBanner(s: { functions: string; functionsPort: number; vantagepoint
       `  Graph emulator          ${s.graphUrl}/v1.0`,
       `  Azurite                 tables :${s.tablePort}, queues :${s.queuePort}`,
       '',
-      'First, get an administrator token:',
-      `  curl -s -X POST ${s.vantagepointUrl}/api/token -d '${token.toString()}'`,
+      'First, sign in as an administrator (the answer\'s "token" goes in Authorization: Bearer):',
+      `  curl -s -X POST http://127.0.0.1:${s.functionsPort}/api/session -H 'content-type: application/json' -d '{"username":"admin","password":"admin"}'`,
       '',
       'Ctrl-C stops everything.',
       '',

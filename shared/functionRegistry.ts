@@ -53,4 +53,5 @@ export const TABLES = {
   subscriptionIndex: 'SubscriptionIndex',
   audit: 'Audit',
   graphWriters: 'GraphWriters',
+  sessions: 'AdminSessions',
 } as const;

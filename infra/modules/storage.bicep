@@ -19,6 +19,7 @@ var tableNames = [
   'SubscriptionIndex'
   'Audit'
   'GraphWriters'
+  'AdminSessions'
 ]
 var queueNames = [
   'reconcile-requests'

@@ -206,6 +206,36 @@ export const UserSyncView = z
   })
   .meta({ id: 'UserSync' });
 
+// ---------------------------------------------------------------- sessions
+
+export const SignInBody = z
+  .object({
+    username: z.string().trim().min(1).max(256).refine(noControl, 'must not contain control characters'),
+    // never trimmed or echoed: a password is what the person typed
+    password: z.string().min(1).max(1024),
+  })
+  .meta({ id: 'SignIn', description: 'Vantagepoint credentials; checked with Vantagepoint\'s password grant and never stored' });
+
+const SessionUser = z.object({ username: z.string(), employeeId: z.string(), email: z.string() }).meta({ id: 'SessionUser' });
+
+export const SessionCreated = z
+  .object({
+    token: z.string().meta({ description: 'The service session token: send it as Authorization: Bearer <token>' }),
+    expiresAt: z.string(),
+    csrfToken: z.string().meta({ description: 'Send as X-CSRF-Token on writes authenticated by the session cookie' }),
+    user: SessionUser,
+  })
+  .meta({ id: 'SessionCreated' });
+
+export const SessionView = z
+  .object({
+    via: z.enum(['session', 'form-key', 'vantagepoint-token']),
+    expiresAt: z.string().nullable(),
+    csrfToken: z.string().nullable(),
+    user: SessionUser,
+  })
+  .meta({ id: 'Session' });
+
 export const Health = z.object({ status: z.literal('ok'), time: z.string() }).meta({ id: 'Health' });
 
 export const ProblemSchema = z

@@ -137,5 +137,36 @@ export interface Caller {
   username: string;
   employeeId: string;
   email: string;
+  /** the user record's Role when Vantagepoint returned one; '' when the admin list decided */
   role: string;
+  /** how the caller proved who they are */
+  via: 'session' | 'form-key' | 'vantagepoint-token';
+  /** the service session behind the call (via 'session' only) */
+  session?: SessionInfo;
+}
+
+/** One signed-in administrator's service session (the token itself is never kept). */
+export interface SessionInfo {
+  id: string;
+  expiresAt: string;
+  /** sent back in X-CSRF-Token on cookie-authenticated writes */
+  csrfToken: string;
+}
+
+/**
+ * What a request offers to prove who is calling, extracted by the HTTP layer
+ * (docs/VANTAGEPOINT.md, "Signing in"). Pure data: the operations decide.
+ */
+export interface CallerCredentials {
+  method: string;
+  /** Authorization: Bearer … */
+  bearer: string | null;
+  /** the session cookie */
+  cookie: string | null;
+  /** X-CSRF-Token */
+  csrfToken: string | null;
+  /** X-Connect-Form-Key */
+  formKey: string | null;
+  /** X-Connect-Acting-User */
+  actingUser: string | null;
 }

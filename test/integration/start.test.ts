@@ -32,12 +32,15 @@ it('starts Azurite, both emulators and the functions, and stops them all on SIGI
     await waitForPort(ports.FUNCTIONS_PORT, 30_000);
     const health = await fetch(`http://127.0.0.1:${ports.FUNCTIONS_PORT}/api/health`);
     expect(health.status).toBe(200);
-    const token = await fetch(`http://127.0.0.1:${ports.VANTAGEPOINT_EMULATOR_PORT}/api/token`, {
+    // as the banner and the README say: sign in, then use the session token
+    const session = await fetch(`http://127.0.0.1:${ports.FUNCTIONS_PORT}/api/session`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', Username: 'admin', Password: 'admin', Integrated: 'N', Client_Id: 'connect-local', client_secret: 'local-dev-secret' }),
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'admin' }),
     });
-    const { access_token } = (await token.json()) as { access_token: string };
-    const groups = await fetch(`http://127.0.0.1:${ports.FUNCTIONS_PORT}/api/groups`, { headers: { authorization: `Bearer ${access_token}` } });
+    expect(session.status).toBe(201);
+    const { token } = (await session.json()) as { token: string };
+    const groups = await fetch(`http://127.0.0.1:${ports.FUNCTIONS_PORT}/api/groups`, { headers: { authorization: `Bearer ${token}` } });
     expect(groups.status).toBe(200);
   } finally {
     child.kill('SIGINT');

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, sampleSettingsValues, stackSettings } from '../../dev/env';
 import { startGraphEmulator, type GraphEmulator } from '../../dev/emulators/graph/server';
-import { localUserToken, startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
+import { startVantagepointEmulator, type VantagepointEmulator, type VantagepointEmulatorOptions } from '../../dev/emulators/vantagepoint/server';
 import { freePort } from '../../dev/support/ports';
 import { startAzurite } from '../../dev/support/azurite';
 
@@ -29,7 +29,7 @@ export interface Stack {
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 
-export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(overrides: Record<string, string> = {}, options: { vantagepoint?: VantagepointEmulatorOptions } = {}): Promise<Stack> {
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop();
@@ -39,7 +39,7 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     const azurite = await startAzurite();
     stops.push(() => azurite.stop());
     const storage = azurite.connectionString;
-    const vantagepoint = await startVantagepointEmulator({ port: 0 });
+    const vantagepoint = await startVantagepointEmulator({ ...options.vantagepoint, port: 0 });
     stops.push(() => vantagepoint.stop());
     const graph = await startGraphEmulator({ port: 0 });
     stops.push(() => graph.stop());
@@ -61,9 +61,30 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   }
 }
 
-/** A Vantagepoint access token for `username` from the emulator's password grant. */
-export function adminToken(stack: Stack, username = 'admin', password = username): Promise<string> {
-  return localUserToken(stack.vantagepoint.url, username, password);
+/**
+ * A service session token for `username`, obtained as a person signs in: `POST /api/session`
+ * with Vantagepoint credentials (the emulator's seed: admin/admin). Throws when the sign-in
+ * is refused (a non-administrator gets 403 there, not a token).
+ */
+export async function adminToken(stack: Stack, username = 'admin', password = username): Promise<string> {
+  return (await signInSession(stack.baseUrl, username, password)).token;
+}
+
+/** `POST /api/session`; the whole 201 body (token, csrfToken, expiresAt, user) and the Set-Cookie header. */
+export async function signInSession(
+  baseUrl: string,
+  username: string,
+  password = username,
+): Promise<{ token: string; csrfToken: string; expiresAt: string; cookie: string }> {
+  const res = await fetch(`${baseUrl}/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`signing in as ${username} answered ${res.status}: ${text}`);
+  const body = JSON.parse(text) as { token: string; csrfToken: string; expiresAt: string };
+  return { ...body, cookie: (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '' };
 }
 
 interface HostProcess {

@@ -7,6 +7,8 @@ import type {
   MemberStore,
   PassLeaseStore,
   ReconcileQueue,
+  SessionRevocations,
+  SignInFailureStore,
   StatusSummaryStore,
   SubscriptionStore,
   UserStateStore,
@@ -18,6 +20,7 @@ import { createGroupStore } from './groups';
 import { createMemberStore } from './members';
 import { createWriterRegistry } from './graphWriters';
 import { createPassLeaseStore } from './passLeases';
+import { createSessionRevocations, createSignInFailureStore } from './sessions';
 import type { WriterRegistry } from '../graph/share';
 import { createStatusSummaryStore } from './statusSummaries';
 import { createSubscriptionStore } from './subscriptions';
@@ -36,6 +39,10 @@ export interface Storage {
   userState: UserStateStore;
   subscriptions: SubscriptionStore;
   audit: AuditLog;
+  /** signed-out admin sessions */
+  sessionRevocations: SessionRevocations;
+  /** failed sign-ins per username and per client address */
+  signInFailures: SignInFailureStore;
   reconcileQueue: ReconcileQueue;
   changeQueue: ChangeQueue;
   /** creates tables and queues idempotently; call once per process (memoised) */
@@ -82,6 +89,8 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     userState: createUserStateStore(tables.userState),
     subscriptions: createSubscriptionStore(tables.subscriptions, tables.subscriptionIndex),
     audit: createAuditLog(tables.audit),
+    sessionRevocations: createSessionRevocations(tables.sessions),
+    signInFailures: createSignInFailureStore(tables.sessions),
     reconcileQueue: createReconcileQueue(reconcile),
     changeQueue: createChangeQueue(changes),
     ensureReady() {
