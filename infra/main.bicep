@@ -99,6 +99,9 @@ param graphClientSecret string = ''
 @description('Comma-separated subset of events,contacts,messages.')
 param graphResources string = 'events,contacts,messages'
 
+@description('Mailbox (UPN) that notification emails are sent from (Graph sendMail, application permission Mail.Send). Empty turns notification emails off.')
+param notificationSender string = ''
+
 @minValue(45)
 @maxValue(10080)
 param subscriptionLifetimeMinutes int = 4320
@@ -256,6 +259,7 @@ module functionApp 'modules/functionapp.bicep' = {
     graphClientId: graphClientId
     graphClientSecretName: graphClientSecretName
     graphResources: graphResources
+    notificationSender: notificationSender
     subscriptionLifetimeMinutes: subscriptionLifetimeMinutes
     subscriptionRenewalMarginMinutes: subscriptionRenewalMarginMinutes
     graphWriteLimit: graphWriteLimit
@@ -276,3 +280,7 @@ output KEY_VAULT_NAME string = keyVault.outputs.name
 output KEY_VAULT_URL string = keyVault.outputs.uri
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+// What the Graph app registration must be granted (application permissions, admin consent):
+// reading the mailboxes' change notifications, and Mail.Send for the notification emails.
+output GRAPH_APPLICATION_PERMISSIONS string = 'Calendars.Read,Contacts.Read,Mail.Read,Mail.Send'
+output NOTIFICATION_SENDER string = notificationSender

@@ -89,6 +89,12 @@ export const settingsSchema = z
     GRAPH_WRITE_LIMIT: positiveInt.default(500),
     GRAPH_WRITE_WINDOW_SECONDS: positiveInt.default(20),
 
+    /**
+     * Mailbox (UPN) that notification emails are sent from with Graph's sendMail (application
+     * permission Mail.Send); empty turns notification emails off.
+     */
+    NOTIFICATION_SENDER: z.email().optional(),
+
     // Reconciler
     RECONCILE_SCHEDULE: z.string().regex(/^(\S+\s+){5}\S+$/, 'a 6-field NCRONTAB expression').default('0 */5 * * * *'),
     RECONCILE_TIME_BUDGET_SECONDS: positiveInt.default(240),

@@ -41,6 +41,8 @@ export function registeredFunctions(): readonly FunctionDefinition[] {
 export const QUEUES = {
   reconcile: 'reconcile-requests',
   changes: 'mail-changes',
+  /** notification emails on their way out (the outbox) */
+  notices: 'notification-mail',
 } as const;
 
 /** Table names shared by stores and infra/. */
@@ -54,4 +56,6 @@ export const TABLES = {
   audit: 'Audit',
   graphWriters: 'GraphWriters',
   sessions: 'AdminSessions',
+  settings: 'Settings',
+  mailLog: 'MailLog',
 } as const;

@@ -1,11 +1,11 @@
 import type { Config } from './config';
 import { loadConfig } from './config';
-import { createMailProvider, defaultWriteLimiter, TenantShare } from './adapters/graph';
+import { createMailer, createMailProvider, defaultWriteLimiter, TenantShare } from './adapters/graph';
 import { createSecretSource } from './adapters/secrets';
 import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
 import { createVantagepointDirectory } from './adapters/vantagepoint';
 import { JoseSessionSigner } from './adapters/session/signer';
-import type { MailProvider, SecretSource, SessionSigner, VantagepointDirectory } from './ports';
+import type { Mailer, MailProvider, SecretSource, SessionSigner, VantagepointDirectory } from './ports';
 
 /** Everything an operation may reach, built once per process from the configuration. */
 export interface Services {
@@ -16,6 +16,8 @@ export interface Services {
   /** the service's own admin session tokens */
   sessions: SessionSigner;
   mail: MailProvider;
+  /** notification emails (null when NOTIFICATION_SENDER is not set) */
+  mailer: Mailer | null;
 }
 
 let services: Promise<Services> | undefined;
@@ -45,5 +47,6 @@ async function build(): Promise<Services> {
     sessions: new JoseSessionSigner(secrets, config.SESSION_SIGNING_KEYS_SECRET_NAME, config.SESSION_LIFETIME_MINUTES),
     // Graph's write limit is the tenant's: scaled-out instances split it between them.
     mail: createMailProvider(config, secrets, { share: new TenantShare(storage.graphWriters, defaultWriteLimiter(config)) }),
+    mailer: createMailer(config, secrets),
   };
 }

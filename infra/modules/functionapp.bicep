@@ -53,6 +53,7 @@ param graphTenantId string
 param graphClientId string
 param graphClientSecretName string
 param graphResources string
+param notificationSender string
 param subscriptionLifetimeMinutes int
 param subscriptionRenewalMarginMinutes int
 param graphWriteLimit int
@@ -172,6 +173,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     SUBSCRIPTION_RENEWAL_MARGIN_MINUTES: string(subscriptionRenewalMarginMinutes)
     GRAPH_WRITE_LIMIT: string(graphWriteLimit)
     GRAPH_WRITE_WINDOW_SECONDS: string(graphWriteWindowSeconds)
+    NOTIFICATION_SENDER: notificationSender
     RECONCILE_SCHEDULE: reconcileSchedule
     RECONCILE_TIME_BUDGET_SECONDS: string(reconcileTimeBudgetSeconds)
     RECONCILE_CONCURRENCY: string(reconcileConcurrency)

@@ -20,10 +20,13 @@ var tableNames = [
   'Audit'
   'GraphWriters'
   'AdminSessions'
+  'Settings'
+  'MailLog'
 ]
 var queueNames = [
   'reconcile-requests'
   'mail-changes'
+  'notification-mail'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {

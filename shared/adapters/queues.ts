@@ -1,6 +1,6 @@
 import { QueueClient, QueueServiceClient, type StoragePipelineOptions } from '@azure/storage-queue';
 import { ValidationError } from '../errors';
-import type { ChangeQueue, ReconcileQueue } from '../ports';
+import type { ChangeQueue, NoticeQueue, ReconcileQueue } from '../ports';
 import { storageCall } from './tables/failures';
 import type { StorageTarget } from './tables/target';
 
@@ -32,13 +32,17 @@ export function ensureQueue(client: QueueClient): Promise<void> {
   return storageCall(`create queue ${client.name}`, () => client.createIfNotExists().then(() => undefined));
 }
 
-/** Sends one JSON message as plain text. */
-export async function sendJson(client: QueueClient, message: unknown): Promise<void> {
+/** Storage queues hide a message for at most 7 days. */
+const MAX_DELAY_SECONDS = 7 * 24 * 3600;
+
+/** Sends one JSON message as plain text; a delay keeps it invisible that long (a scheduled retry). */
+export async function sendJson(client: QueueClient, message: unknown, delaySeconds = 0): Promise<void> {
   const text = JSON.stringify(message);
   if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
     throw new ValidationError([{ field: 'message', message: `is larger than the ${MAX_MESSAGE_BYTES}-byte queue message limit` }]);
   }
-  await storageCall(`send to ${client.name}`, () => client.sendMessage(text));
+  const visibilityTimeout = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds)));
+  await storageCall(`send to ${client.name}`, () => client.sendMessage(text, visibilityTimeout > 0 ? { visibilityTimeout } : {}));
 }
 
 export function createReconcileQueue(client: QueueClient): ReconcileQueue {
@@ -47,4 +51,8 @@ export function createReconcileQueue(client: QueueClient): ReconcileQueue {
 
 export function createChangeQueue(client: QueueClient): ChangeQueue {
   return { publish: (message) => sendJson(client, message) };
+}
+
+export function createNoticeQueue(client: QueueClient): NoticeQueue {
+  return { publish: (message, delaySeconds) => sendJson(client, message, delaySeconds) };
 }

@@ -91,6 +91,29 @@ export const connectStatus = admin({
   responses: { 200: { description: 'Status', schema: S.ConnectStatus } },
 });
 
+export const getSettings = admin({
+  name: 'connect-settings-get',
+  method: 'GET',
+  route: 'connect/settings',
+  summary: 'The Settings tab: emails for notifications and the mass-removal threshold (with ETag)',
+  tag: 'Connect',
+  responses: { 200: { description: 'The settings (defaults until someone saves them)', schema: S.ConnectSettings } },
+});
+
+export const putSettings = admin({
+  name: 'connect-settings-put',
+  method: 'PUT',
+  route: 'connect/settings',
+  summary: 'Change the notification list (at most 20 addresses) or the mass-removal threshold; audited',
+  tag: 'Connect',
+  body: S.PutSettingsBody,
+  ifMatch: true,
+  responses: {
+    200: { description: 'The settings as saved', schema: S.ConnectSettings },
+    412: problem('If-Match does not match'),
+  },
+});
+
 export const tokenRefresh = admin({
   name: 'connect-token-refresh',
   method: 'POST',
@@ -279,6 +302,8 @@ export const ALL_ENDPOINTS: Endpoint[] = [
   getSession,
   deleteSession,
   connectStatus,
+  getSettings,
+  putSettings,
   tokenRefresh,
   createGroup,
   listGroups,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidEmail } from '../domain/email';
 import { MEMBER_PREREQUISITES, SYNC_STATUSES } from '../domain/model';
 
 /**
@@ -75,6 +76,34 @@ export const AddMembersBody = z
   .meta({ id: 'AddMembers' });
 
 export const SwitchBody = z.strictObject({ enabled: z.boolean() }).meta({ id: 'Switch' });
+
+/** The Settings tab's notification list holds at most this many addresses. */
+export const MAX_NOTIFICATION_EMAILS = 20;
+
+const NotificationEmail = z
+  .string()
+  .trim()
+  .max(254)
+  .refine(isValidEmail, 'must be an email address such as someone@contoso.com');
+
+export const MassRemovalGuard = z
+  .strictObject({
+    percent: z.number().int().min(1).max(100).meta({ description: "share of a group's active members one pass may take out of synchronization" }),
+    minimum: z.number().int().min(0).max(100_000).meta({ description: 'the limit never drops below this many people' }),
+  })
+  .meta({ id: 'MassRemovalGuard', description: 'A pass that would take more than max(minimum, percent % of active members) out of synchronization is held' });
+
+export const PutSettingsBody = z
+  .strictObject({
+    notificationEmails: z
+      .array(NotificationEmail)
+      .max(MAX_NOTIFICATION_EMAILS)
+      .refine((list) => new Set(list.map((a) => a.toLowerCase())).size === list.length, 'must not name an address twice')
+      .optional(),
+    massRemovalGuard: MassRemovalGuard.optional(),
+  })
+  .refine((b) => b.notificationEmails !== undefined || b.massRemovalGuard !== undefined, { message: 'give notificationEmails or massRemovalGuard' })
+  .meta({ id: 'PutSettings', description: 'Fields given replace the stored ones; fields left out keep their value' });
 
 // ---------------------------------------------------------------- outputs
 
@@ -186,6 +215,15 @@ export const ConnectStatus = z
     outboundIpAddresses: z.array(z.string()),
     counts: StatusCounts,
     groups: z.number().int(),
+    notifications: z
+      .object({
+        sender: z.string().nullable().meta({ description: 'NOTIFICATION_SENDER; null when notification emails are off' }),
+        ok: z.boolean().meta({ description: 'a sender is set and the last send was accepted by Graph' }),
+        lastSentAt: z.string().nullable(),
+        lastErrorAt: z.string().nullable(),
+        lastError: z.string().nullable().meta({ description: "Graph's last refusal of sendMail (e.g. 403 ErrorAccessDenied without Mail.Send)" }),
+      })
+      .meta({ id: 'NotificationHealth' }),
   })
   .meta({ id: 'ConnectStatus' });
 
@@ -235,6 +273,15 @@ export const SessionView = z
     user: SessionUser,
   })
   .meta({ id: 'Session' });
+export const ConnectSettings = z
+  .object({
+    notificationEmails: z.array(z.string()),
+    massRemovalGuard: MassRemovalGuard,
+    updatedAt: z.string().nullable(),
+    updatedBy: z.string().nullable(),
+    etag: z.string(),
+  })
+  .meta({ id: 'ConnectSettings' });
 
 export const Health = z.object({ status: z.literal('ok'), time: z.string() }).meta({ id: 'Health' });
 

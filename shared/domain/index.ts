@@ -4,3 +4,5 @@ export * from './prerequisites';
 export * from './status';
 export * from './backoff';
 export * from './planner';
+export * from './guard';
+export * from './notices';

@@ -8,6 +8,7 @@ import { requireGroup, statusSummaryFor, toGroupView } from './views';
 import { countStatusesOverall } from './statusCounts';
 
 type Deps = Pick<Services, 'config' | 'secrets' | 'directory' | 'storage'>;
+type StatusDeps = Deps & Pick<Services, 'mailer'>;
 
 const AFFECTED_PAGE = 20;
 /** Concurrent toggles without If-Match re-read and retry; each accepted change is audited once. */
@@ -106,8 +107,9 @@ export async function preflight(deps: Deps, input: { groupId: string; top: numbe
   };
 }
 
-export async function connectStatus(deps: Deps): Promise<EndpointResult> {
-  const [organisation, overall] = await Promise.all([organisationPrerequisites(deps), countStatusesOverall(deps.storage)]);
+export async function connectStatus(deps: StatusDeps): Promise<EndpointResult> {
+  const [organisation, overall, mail] = await Promise.all([organisationPrerequisites(deps), countStatusesOverall(deps.storage), deps.storage.mailHealth.get()]);
+  const sender = deps.mailer?.sender ?? null;
   return {
     status: 200,
     body: {
@@ -116,6 +118,12 @@ export async function connectStatus(deps: Deps): Promise<EndpointResult> {
       outboundIpAddresses: deps.config.OUTBOUND_IP_ADDRESSES,
       counts: overall.counts,
       groups: overall.groups,
+      // Graph refusing notification emails shows here and nowhere else breaks.
+      notifications: {
+        sender,
+        ok: sender !== null && (mail.lastErrorAt === null || (mail.lastSentAt !== null && mail.lastSentAt > mail.lastErrorAt)),
+        ...mail,
+      },
     },
   };
 }

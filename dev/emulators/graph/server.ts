@@ -9,6 +9,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { listenOnLoopback } from '../../support/listen';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { EmulatedMail, mailControlRoutes, sendMailSender, type SentMail } from './mail';
 
 export interface Faults {
   /** every Graph operation waits a random time in [min, max] ms */
@@ -76,6 +77,8 @@ export interface GraphEmulator {
   advanceClock(ms: number): void;
   stats(): EmulatorStats;
   resetStats(): void;
+  /** what sendMail sent (also GET /emulator/mail) */
+  sentMail(): SentMail[];
 }
 
 export const GRAPH_EMULATOR_DEFAULTS = {
@@ -235,6 +238,7 @@ class GraphEmulatorState {
   private readonly inFlight = new Map<string, number>();
   private counters: EmulatorStats = { writes: 0, throttled: 0, requests: 0, maxConcurrentPerMailbox: 0 };
   private readonly validationTimeoutMs: number;
+  readonly mail = new EmulatedMail();
 
   constructor(options: GraphEmulatorOptions) {
     this.tenantId = options.tenantId ?? GRAPH_EMULATOR_DEFAULTS.tenantId;
@@ -381,7 +385,7 @@ class GraphEmulatorState {
     if (ms > 0) await sleep(ms);
   }
 
-  private mailboxFault(mailbox: string): GraphResponse | null {
+  mailboxFault(mailbox: string): GraphResponse | null {
     const local = mailbox.split('@')[0] ?? '';
     const listed = (list: string[]): boolean => list.some((m) => m.toLowerCase() === mailbox);
     if (local.startsWith('missing-') || listed(this.faults.missingMailboxes)) {
@@ -597,6 +601,7 @@ async function relay(call: () => Promise<number>): Promise<GraphResponse> {
 }
 
 const controlRoutes: Record<string, Route> = {
+  ...mailControlRoutes((state: GraphEmulatorState) => state.mail),
   'POST /emulator/faults': withJson(faultsBody, (state, faults) => {
     state.setFaults(faults as Partial<Faults>);
     return { status: 200, body: state.currentFaults() };
@@ -631,6 +636,8 @@ async function route(state: GraphEmulatorState, req: IncomingMessage, text: stri
   if (typeof body === 'symbol') return graphError(400, 'BadRequest', 'The request body is not valid JSON.');
   const path = url.pathname.slice('/v1.0'.length) + url.search;
   if (path === '/$batch' && method === 'POST') return state.batch(caller, body);
+  const sender = sendMailSender(method, path);
+  if (sender) return state.mail.send(sender, body, state.now(), (mailbox) => state.mailboxFault(mailbox));
   return state.operation(caller, method, path, body);
 }
 
@@ -655,6 +662,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     advanceClock: (ms) => state.advanceClock(ms),
     stats: () => state.stats(),
     resetStats: () => state.resetStats(),
+    sentMail: () => state.mail.list(),
   };
 }
 

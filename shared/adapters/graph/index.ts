@@ -14,3 +14,4 @@ export {
 export { TenantShare, type WriterRegistry, type TenantShareOptions } from './share';
 export { CachedCredential, PlainClientCredential, createGraphCredential, GRAPH_SCOPE } from './credential';
 export { CHANGE_TYPES, classify, toBatchRequest } from './operations';
+export { createMailer, type MailerOptions } from './sendMail';

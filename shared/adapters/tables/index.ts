@@ -4,23 +4,29 @@ import type {
   AuditLog,
   ChangeQueue,
   GroupStore,
+  MailHealthStore,
+  MailLog,
   MemberStore,
+  NoticeQueue,
   PassLeaseStore,
   ReconcileQueue,
   SessionRevocations,
   SignInFailureStore,
+  SettingsStore,
   StatusSummaryStore,
   SubscriptionStore,
   UserStateStore,
 } from '../../ports';
-import { checkQueueName, createChangeQueue, createQueueClient, createReconcileQueue, ensureQueue } from '../queues';
+import { checkQueueName, createChangeQueue, createNoticeQueue, createQueueClient, createReconcileQueue, ensureQueue } from '../queues';
 import { createAuditLog } from './audit';
 import { storageCall } from './failures';
 import { createGroupStore } from './groups';
 import { createMemberStore } from './members';
 import { createWriterRegistry } from './graphWriters';
+import { createMailLog } from './mailLog';
 import { createPassLeaseStore } from './passLeases';
 import { createSessionRevocations, createSignInFailureStore } from './sessions';
+import { createMailHealthStore, createSettingsStore } from './settings';
 import type { WriterRegistry } from '../graph/share';
 import { createStatusSummaryStore } from './statusSummaries';
 import { createSubscriptionStore } from './subscriptions';
@@ -45,6 +51,14 @@ export interface Storage {
   signInFailures: SignInFailureStore;
   reconcileQueue: ReconcileQueue;
   changeQueue: ChangeQueue;
+  /** the Settings tab (notification list, mass-removal threshold) */
+  settings: SettingsStore;
+  /** how notification emails went lately (connect status) */
+  mailHealth: MailHealthStore;
+  /** which notification emails were sent (de-duplication) */
+  mailLog: MailLog;
+  /** the notification outbox */
+  noticeQueue: NoticeQueue;
   /** creates tables and queues idempotently; call once per process (memoised) */
   ensureReady(): Promise<void>;
 }
@@ -70,6 +84,7 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
   const queueName = (name: string) => checkQueueName(`${options.queuePrefix ?? ''}${name}`);
   const reconcile = createQueueClient(target, queueName(QUEUES.reconcile));
   const changes = createQueueClient(target, queueName(QUEUES.changes));
+  const notices = createQueueClient(target, queueName(QUEUES.notices));
 
   let ready: Promise<void> | undefined;
   const prepare = async () => {
@@ -77,6 +92,7 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
       ...Object.values(tables).map((t) => storageCall(`create table ${t.tableName}`, () => t.createTable())),
       ensureQueue(reconcile),
       ensureQueue(changes),
+      ensureQueue(notices),
     ]);
   };
 
@@ -93,6 +109,10 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     signInFailures: createSignInFailureStore(tables.sessions),
     reconcileQueue: createReconcileQueue(reconcile),
     changeQueue: createChangeQueue(changes),
+    settings: createSettingsStore(tables.settings),
+    mailHealth: createMailHealthStore(tables.settings),
+    mailLog: createMailLog(tables.mailLog),
+    noticeQueue: createNoticeQueue(notices),
     ensureReady() {
       ready ??= prepare().catch((err: unknown) => {
         ready = undefined; // storage down at start-up: the next call tries again

@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { applyOutcomes, planUser, toMailOperation, type PlannedAction } from '../../domain';
+import type { Group, MailResource, Member, SyncStatus } from '../../domain/model';
+import { describe, type Log } from '../../http/endpoint';
+import type { MailOperation, MailOperationResult } from '../../ports';
+import { mapLimited } from '../../util/concurrency';
+import { loadUserFacts, resolveUser, updateUserState } from '../userSync';
+import { policyOf, type Deps, type ReconcileOptions } from './options';
+import { persistSubscriptions, resolveOrphans } from './repair';
+
+export interface UserRun {
+  employeeId: string;
+  status: SyncStatus;
+  planned: number;
+  failed: number;
+}
+
+type Failure = { action: PlannedAction; result: Extract<MailOperationResult, { ok: false }> };
+
+/** "Already exists" and "already gone" are outcomes the run resolves, not failures (as in the reducer). */
+function isFailure(outcome: { action: PlannedAction; result: MailOperationResult }): outcome is Failure {
+  return !outcome.result.ok && (outcome.result.failure === 'transient' || outcome.result.failure === 'permanent');
+}
+
+const NO_RESULT: MailOperationResult = { ok: false, failure: 'transient', status: 0, code: 'NO_RESULT', message: 'The provider returned no result.' };
+
+export interface UserTarget {
+  employeeId: string;
+  /** group and member already read by a group pass (saves two reads per user) */
+  known?: { group: Group; member: Member } | undefined;
+  /** renew these now (reauthorizationRequired) */
+  renew?: string[] | undefined;
+  /** the provider removed these (subscriptionRemoved): forget and recreate */
+  removed?: string[] | undefined;
+}
+
+interface PreparedUser {
+  target: UserTarget;
+  facts: Awaited<ReturnType<typeof loadUserFacts>>;
+  status: SyncStatus;
+  mailbox: string;
+  actions: PlannedAction[];
+  ops: (MailOperation | null)[];
+  clientStates: Map<MailResource, string>;
+}
+
+/** Reads desired and actual state and plans; no writes. */
+async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<PreparedUser> {
+  const facts = await loadUserFacts(deps, target.employeeId, { known: target.known });
+  const resolved = resolveUser(deps, facts, now);
+  const mailbox = facts.member?.email ?? '';
+  const actions = planUser({
+    employeeId: target.employeeId,
+    mailbox,
+    desired: resolved.syncing,
+    state: facts.state,
+    subscriptions: facts.subscriptions,
+    resources: deps.config.GRAPH_RESOURCES,
+    now,
+    policy: policyOf(deps.config),
+    renewNow: target.renew,
+    removed: target.removed,
+  });
+  const clientStates = new Map<MailResource, string>();
+  const ops = actions.map((action) => {
+    const clientState = action.kind === 'create' ? randomBytes(32).toString('base64url') : '';
+    if (action.kind === 'create') clientStates.set(action.resource, clientState);
+    return toMailOperation(action, target.employeeId, mailbox, clientState);
+  });
+  return { target, facts, status: resolved.status, mailbox, actions, ops, clientStates };
+}
+
+/** Records the provider's answers for one user: subscription rows, failure streak, status. */
+async function finishUser(deps: Deps, user: PreparedUser, results: MailOperationResult[], now: Date, log: Log): Promise<UserRun & { orphansDeleted: string[] }> {
+  const { employeeId } = user.target;
+  let next = 0;
+  const outcomes = user.actions.map((action, i) => ({ action, result: user.ops[i] ? (results[next++] ?? NO_RESULT) : ({ ok: true } as MailOperationResult) }));
+  const reduced = applyOutcomes(user.facts.state, outcomes, now, policyOf(deps.config), Math.random);
+  await persistSubscriptions(deps, employeeId, user.mailbox, user.facts.subscriptions, reduced.subscriptions, user.clientStates, user.target.removed ?? []);
+  // Only the reconciler's own fields: the user's switch may have changed since the read.
+  const { consecutiveFailures, suspendedReason, lastErrors, nextRetryAt } = reduced.state;
+  const { after } = await updateUserState(deps, employeeId, now, (s) => ({ ...s, consecutiveFailures, suspendedReason, lastErrors, nextRetryAt }));
+  const failures = outcomes.filter(isFailure);
+  const failed = failures.length;
+  const orphansDeleted = await resolveOrphans(deps, employeeId, user.mailbox, reduced.needsAdoption);
+  const subscriptions = await deps.storage.subscriptions.listForUser(employeeId);
+  const status = resolveUser(deps, { ...user.facts, state: after, subscriptions }, now).status;
+  log('reconcile.user', {
+    employeeId,
+    groupId: user.facts.group?.id ?? null,
+    actions: countKinds(user.actions),
+    failed,
+    errors: failures.map((o) => `${o.action.kind} ${o.action.resource}: ${o.result.code}`),
+    orphansDeleted: orphansDeleted.length,
+    status,
+  });
+  return { employeeId, status, planned: user.actions.length, failed, orphansDeleted };
+}
+
+/**
+ * Level-triggered reconciliation of a set of users: read desired and actual state,
+ * plan each user (pure), send every provider operation of the set in ONE apply call
+ * (so the provider fills `$batch`es of 20 under the shared write limiter), then record
+ * each outcome. Safe to run twice at once: our table (one row per user and resource,
+ * created with a precondition) decides which subscription lives.
+ */
+export async function reconcileUsers(deps: Deps, targets: UserTarget[], options: ReconcileOptions & { replanned?: boolean }): Promise<UserRun[]> {
+  const now = options.now();
+  const concurrency = deps.config.RECONCILE_CONCURRENCY;
+  const prepared = await mapLimited(targets, (t) => prepareUser(deps, t, now).catch((err: unknown) => failedRun(t.employeeId, err, options.log)), concurrency);
+  const calls = prepared.flatMap((p) => ('ops' in p ? p.ops.flatMap((op) => (op ? [op] : [])) : []));
+  const results = calls.length > 0 ? await deps.mail.apply(calls) : [];
+  let offset = 0;
+  const slices = prepared.map((p) => {
+    const count = 'ops' in p ? p.ops.filter((op) => op !== null).length : 0;
+    offset += count;
+    return results.slice(offset - count, offset);
+  });
+  const runs = await mapLimited(
+    prepared.map((p, i) => ({ p, slice: slices[i] ?? [] })),
+    async ({ p, slice }): Promise<UserRun & { orphansDeleted?: string[] }> => {
+      if (!('ops' in p)) return p;
+      if (p.actions.length === 0) return { employeeId: p.target.employeeId, status: p.status, planned: 0, failed: 0 };
+      return finishUser(deps, p, slice, now, options.log).catch((err: unknown) => failedRun(p.target.employeeId, err, options.log));
+    },
+    concurrency,
+  );
+  // An orphan deleted at the provider is recreated at once (one re-plan, never a loop).
+  const replan = options.replanned ? [] : runs.flatMap((r) => (r.orphansDeleted?.length ? [{ employeeId: r.employeeId, removed: r.orphansDeleted }] : []));
+  if (replan.length === 0) return runs.map(({ orphansDeleted: _o, ...run }) => run);
+  const again = new Map((await reconcileUsers(deps, replan, { ...options, replanned: true })).map((r) => [r.employeeId, r]));
+  return runs.map(({ orphansDeleted: _o, ...run }) => again.get(run.employeeId) ?? run);
+}
+
+/** One user (queue requests, sweep orphans, tests). */
+export async function reconcileUser(deps: Deps, employeeId: string, options: ReconcileOptions & Omit<UserTarget, 'employeeId'>): Promise<UserRun> {
+  const [run] = await reconcileUsers(deps, [{ employeeId, known: options.known, renew: options.renew, removed: options.removed }], options);
+  return run ?? { employeeId, status: 'with_issues', planned: 0, failed: 1 };
+}
+
+function countKinds(actions: PlannedAction[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const a of actions) out[a.kind] = (out[a.kind] ?? 0) + 1;
+  return out;
+}
+
+function failedRun(employeeId: string, err: unknown, log: Log): UserRun {
+  log('reconcile.user_failed', { employeeId, error: describe(err) });
+  return { employeeId, status: 'with_issues', planned: 0, failed: 1 };
+}

@@ -1,0 +1,103 @@
+import { countStatuses, emptyCounts, withFacts } from '../../domain';
+import type { Member, StatusCounts, SyncStatus } from '../../domain/model';
+import { describe } from '../../http/endpoint';
+import type { ReconcileRequest } from '../../ports';
+import { reconcileUsers } from './executor';
+import type { Deps, ReconcileOptions } from './options';
+
+/** Member prerequisites are re-checked against Vantagepoint when older than this (fixes there are picked up). */
+export const PREREQUISITE_MAX_AGE_MS = 60 * 60_000;
+
+export interface GroupPass {
+  complete: boolean;
+  users: number;
+  counts: StatusCounts;
+}
+
+/**
+ * A group pass: members in pages, users reconciled with bounded concurrency, counts
+ * accumulated; out of time → a continuation message carries the rest. Memory stays
+ * bounded by the page size whatever the group's size.
+ */
+export async function reconcileGroup(deps: Deps, request: ReconcileRequest, options: ReconcileOptions): Promise<GroupPass> {
+  const groupId = request.groupId as string;
+  const counts = { ...emptyCounts(), ...(request.partialCounts ?? {}) } as StatusCounts;
+  let group = await deps.storage.groups.get(groupId);
+  // A pass belongs to one position of the switch; a toggle since then starts a pass of its own.
+  const passOf = request.passOf ?? group?.syncChangedAt;
+  const holder = `${request.requestId}|${passOf ?? ''}`;
+  if (group && request.reason === 'sweep' && (await passRunning(deps, groupId, options))) {
+    options.log('reconcile.group', { groupId, complete: false, skipped: 'a pass is running' });
+    return { complete: false, users: 0, counts };
+  }
+  let token = request.continuationToken;
+  let users = 0;
+  while (group && group.syncChangedAt === passOf) {
+    await holdLease(deps, groupId, holder, options);
+    const page = await deps.storage.members.list(groupId, { top: 100, continuationToken: token });
+    const known = group;
+    const members = await refreshPrerequisites(deps, groupId, page.items, options);
+    const runs = await reconcileUsers(deps, members.map((member) => ({ employeeId: member.employeeId, known: { group: known, member } })), options);
+    const pageCounts = countStatuses(runs.map((r) => r.status));
+    for (const key of Object.keys(counts) as SyncStatus[]) counts[key] += pageCounts[key];
+    users += runs.length;
+    token = page.continuationToken ?? undefined;
+    // Re-read per page (one read per 100 members) so a long pass never acts on a stale switch.
+    group = await deps.storage.groups.get(groupId);
+    if (!token) {
+      if (group && group.syncChangedAt === passOf) await deps.storage.statusSummaries.put(groupId, { counts, computedAt: options.now().toISOString(), switchAt: passOf });
+      await deps.storage.passLeases.release(groupId, holder);
+      options.log('reconcile.group', { groupId, complete: true, users, counts });
+      return { complete: true, users, counts };
+    }
+    if (Date.now() > options.deadline) {
+      // The lease stays with this pass: its continuation carries on under the same holder.
+      await deps.storage.reconcileQueue.request({ groupId, reason: 'continuation', requestId: request.requestId, continuationToken: token, partialCounts: counts, passOf });
+      options.log('reconcile.group', { groupId, complete: false, users, counts });
+      return { complete: false, users, counts };
+    }
+  }
+  await deps.storage.passLeases.release(groupId, holder);
+  options.log('reconcile.group', { groupId, complete: false, superseded: true, users });
+  return { complete: false, users, counts };
+}
+
+/** A lease outlives the time budget a little, so a continuation can pick it up; capped for unbounded test runs. */
+const LEASE_SLACK_MS = 60_000;
+const MAX_LEASE_MS = 30 * 60_000;
+
+async function holdLease(deps: Deps, groupId: string, holder: string, options: ReconcileOptions): Promise<void> {
+  const now = options.now().getTime();
+  const ttl = Math.min(Math.max(options.deadline - Date.now(), 0), MAX_LEASE_MS) + LEASE_SLACK_MS;
+  await deps.storage.passLeases.put(groupId, { holder, until: new Date(now + ttl).toISOString() });
+}
+
+async function passRunning(deps: Deps, groupId: string, options: ReconcileOptions): Promise<boolean> {
+  const lease = await deps.storage.passLeases.get(groupId);
+  return lease !== null && Date.parse(lease.until) > options.now().getTime();
+}
+
+/**
+ * Re-evaluates the prerequisites of members whose last check is older than
+ * PREREQUISITE_MAX_AGE_MS, so a fix made in Vantagepoint (an email entered, a user
+ * activated) is picked up without re-adding the member. Vantagepoint being down only
+ * means the stored evaluation is used this time.
+ */
+async function refreshPrerequisites(deps: Deps, groupId: string, members: Member[], options: ReconcileOptions): Promise<Member[]> {
+  const now = options.now();
+  const stale = members.filter((m) => now.getTime() - Date.parse(m.checkedAt) > PREREQUISITE_MAX_AGE_MS);
+  if (!deps.directory || stale.length === 0) return members;
+  try {
+    const facts = await deps.directory.employeeFacts(stale.map((m) => m.employeeId));
+    const checkedAt = now.toISOString();
+    const updated = stale.map((m) => withFacts(m, facts.get(m.employeeId), checkedAt));
+    await deps.storage.members.updatePrerequisites(groupId, updated);
+    const changed = updated.filter((m, i) => m.prerequisite !== stale[i]?.prerequisite || m.email !== stale[i]?.email).length;
+    options.log('reconcile.prerequisites_refreshed', { groupId, checked: updated.length, changed });
+    const byId = new Map(updated.map((m) => [m.employeeId, m]));
+    return members.map((m) => byId.get(m.employeeId) ?? m);
+  } catch (err) {
+    options.log('reconcile.prerequisites_refresh_failed', { groupId, error: describe(err) });
+    return members;
+  }
+}

@@ -1,0 +1,20 @@
+import type { Log } from '../../http/endpoint';
+import type { Services } from '../../services';
+
+/** What every reconcile job reads and writes through. */
+export type Deps = Pick<Services, 'storage' | 'config' | 'mail'> & { directory?: Services['directory'] };
+
+export interface ReconcileOptions {
+  now: () => Date;
+  log: Log;
+  /** wall-clock deadline (ms since epoch) after which a group pass hands over to a continuation message */
+  deadline: number;
+}
+
+export function policyOf(config: Services['config']) {
+  return {
+    lifetimeMinutes: config.SUBSCRIPTION_LIFETIME_MINUTES,
+    renewalMarginMinutes: config.SUBSCRIPTION_RENEWAL_MARGIN_MINUTES,
+    maxFailures: config.RECONCILE_MAX_FAILURES,
+  };
+}

@@ -1,0 +1,47 @@
+import type { ReconcileRequest } from '../../ports';
+import { mapLimited } from '../../util/concurrency';
+import { reconcileUsers } from './executor';
+import type { Deps, ReconcileOptions } from './options';
+
+/**
+ * The timer's resync (controller pattern): every group gets a pass through the queue
+ * (scaled out by the platform), and one message starts the scan for users holding
+ * subscriptions outside any group (removed members, deleted groups).
+ */
+export async function sweep(deps: Deps, options: ReconcileOptions & { requestId: string }): Promise<{ groups: number }> {
+  let groups = 0;
+  let token: string | undefined;
+  do {
+    const page = await deps.storage.groups.list({ top: 200, continuationToken: token });
+    await mapLimited(page.items, (g) => deps.storage.reconcileQueue.request({ groupId: g.id, reason: 'sweep', requestId: options.requestId }), 16);
+    groups += page.items.length;
+    token = page.continuationToken ?? undefined;
+  } while (token);
+  await deps.storage.reconcileQueue.request({ outsideGroups: true, reason: 'sweep', requestId: options.requestId });
+  options.log('reconcile.sweep', { groups });
+  return { groups };
+}
+
+/**
+ * Users holding subscriptions but in no group, page by page within the time budget;
+ * out of time → a continuation message carries on where this run stopped.
+ */
+export async function reconcileOutsideGroups(deps: Deps, request: ReconcileRequest, options: ReconcileOptions): Promise<{ users: number; complete: boolean }> {
+  let users = 0;
+  let token = request.continuationToken;
+  do {
+    const page = await deps.storage.subscriptions.listUsers({ top: 200, continuationToken: token });
+    const memberships = await mapLimited(page.items, (employeeId) => deps.storage.members.groupOf(employeeId), 16);
+    const outside = page.items.filter((_, i) => !memberships[i]).map((employeeId) => ({ employeeId }));
+    if (outside.length > 0) await reconcileUsers(deps, outside, options);
+    users += outside.length;
+    token = page.continuationToken ?? undefined;
+    if (token && Date.now() > options.deadline) {
+      await deps.storage.reconcileQueue.request({ outsideGroups: true, reason: 'continuation', requestId: request.requestId, continuationToken: token });
+      options.log('reconcile.outside_groups', { users, complete: false });
+      return { users, complete: false };
+    }
+  } while (token);
+  options.log('reconcile.outside_groups', { users, complete: true });
+  return { users, complete: true };
+}
