@@ -108,7 +108,15 @@ export const PutSettingsBody = z
 // ---------------------------------------------------------------- outputs
 
 export const PrerequisiteResult = z
-  .object({ code: z.string(), ok: z.boolean(), message: z.string() })
+  .object({
+    code: z.string(),
+    ok: z.boolean(),
+    message: z.string(),
+    unknown: z
+      .literal(true)
+      .optional()
+      .meta({ description: 'Present when the prerequisite could not be checked (e.g. Vantagepoint unreachable): ok is false and message names the cause' }),
+  })
   .meta({ id: 'PrerequisiteResult' });
 
 export const StatusCounts = z

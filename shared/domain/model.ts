@@ -19,6 +19,7 @@ export const MEMBER_PREREQUISITES = [
   'INVALID_EMAIL',
   'NO_USER_RECORD',
   'USER_INACTIVE',
+  'EMPLOYEE_INACTIVE',
   'EMPLOYEE_TERMINATED',
 ] as const;
 export type MemberPrerequisiteCode = (typeof MEMBER_PREREQUISITES)[number];
@@ -42,6 +43,8 @@ export interface PrerequisiteResult<C extends string = string> {
   code: C;
   ok: boolean;
   message: string;
+  /** true when the prerequisite could not be checked (ok is then false and message names the cause) */
+  unknown?: true;
 }
 
 export type MailboxAccess = 'office365' | 'google';
