@@ -47,6 +47,7 @@ export const settingsSchema = z
     // Admin sessions (POST /api/session): the service's own signed token.
     /** Key Vault secret holding the session signing keys: one or two (rotation), separated by commas; the first signs. */
     SESSION_SIGNING_KEYS_SECRET_NAME: z.string().regex(/^[0-9A-Za-z-]{1,127}$/).default('session-signing-keys'),
+    /** Development only (no Key Vault); without it sign-in answers 503 naming it, everything else works. */
     SESSION_SIGNING_KEYS: z.string().min(1).optional(),
     SESSION_LIFETIME_MINUTES: z.coerce.number().int().min(5).max(720).default(60),
     /** Failed sign-ins per username, and per client address, before further attempts wait (429). */
@@ -120,7 +121,7 @@ export const settingsSchema = z
       if (s.CONNECT_ENVIRONMENT !== 'development') {
         ctx.addIssue({ code: 'custom', path: ['KEY_VAULT_URL'], message: 'required outside development (secrets come from Key Vault)' });
       }
-      for (const name of ['VANTAGEPOINT_CLIENT_SECRET', 'VANTAGEPOINT_SERVICE_PASSWORD', 'SESSION_SIGNING_KEYS'] as const) {
+      for (const name of ['VANTAGEPOINT_CLIENT_SECRET', 'VANTAGEPOINT_SERVICE_PASSWORD'] as const) {
         if (!s[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when KEY_VAULT_URL is not set' });
       }
     }

@@ -7,6 +7,8 @@ import { startGraphEmulator, type GraphEmulator } from '../../dev/emulators/grap
 import { startVantagepointEmulator, type VantagepointEmulator, type VantagepointEmulatorOptions } from '../../dev/emulators/vantagepoint/server';
 import { freePort } from '../../dev/support/ports';
 import { startAzurite } from '../../dev/support/azurite';
+import { JoseSessionSigner } from '../../shared/adapters/session/signer';
+import type { SecretSource } from '../../shared/ports';
 
 /**
  * The whole service for black-box API tests: the run's Azurite, both emulators in
@@ -63,11 +65,32 @@ export async function startStack(overrides: Record<string, string> = {}, options
 
 /**
  * A service session token for `username`, obtained as a person signs in: `POST /api/session`
- * with Vantagepoint credentials (the emulator's seed: admin/admin). Throws when the sign-in
- * is refused (a non-administrator gets 403 there, not a token).
+ * with Vantagepoint credentials (the emulator's seed: admin/admin).
+ *
+ * A user the caller check refuses (jdoe: 403 ADMIN_ROLE, noemail: 403 ADMIN_EMPLOYEE) gets no
+ * session from the service; for them this mints one with the stack's own signing key, as if they
+ * had signed in while still an administrator, so a test can show every admin route answering
+ * that 403 (rights are re-checked on each call). A wrong password still throws.
  */
 export async function adminToken(stack: Stack, username = 'admin', password = username): Promise<string> {
-  return (await signInSession(stack.baseUrl, username, password)).token;
+  try {
+    return (await signInSession(stack.baseUrl, username, password)).token;
+  } catch (err) {
+    if (!(err instanceof SignInRefused && err.status === 403)) throw err;
+    const keys = stack.env.SESSION_SIGNING_KEYS;
+    if (!keys) throw err;
+    const secrets: SecretSource = { kind: 'environment', get: async () => ({ value: keys, version: 'test', updatedOn: null }), refresh: async () => ({ value: keys, version: 'test', updatedOn: null }) };
+    return (await new JoseSessionSigner(secrets, 'session-signing-keys', 60).issue(username, new Date())).token;
+  }
+}
+
+class SignInRefused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** `POST /api/session`; the whole 201 body (token, csrfToken, expiresAt, user) and the Set-Cookie header. */
@@ -82,7 +105,7 @@ export async function signInSession(
     body: JSON.stringify({ username, password }),
   });
   const text = await res.text();
-  if (res.status !== 201) throw new Error(`signing in as ${username} answered ${res.status}: ${text}`);
+  if (res.status !== 201) throw new SignInRefused(res.status, `signing in as ${username} answered ${res.status}: ${text}`);
   const body = JSON.parse(text) as { token: string; csrfToken: string; expiresAt: string };
   return { ...body, cookie: (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '' };
 }
