@@ -80,7 +80,7 @@ export async function startBenchStack(options: { graphUrl?: string; env?: Record
 }
 
 async function inProcessGraph(stops: Array<() => Promise<void>>): Promise<string> {
-  const graph = await startGraphEmulator({ port: 0 });
+  const graph = await startGraphEmulator({ port: 0, allowHttpNotificationUrls: true });
   stops.push(() => graph.stop());
   return graph.url;
 }
@@ -93,7 +93,7 @@ async function inProcessGraph(stops: Array<() => Promise<void>>): Promise<string
 export async function startGraphProcess(latency: string): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await freePort();
   const script = path.join(repoRoot(), 'dist', 'dev', 'emulators', 'graph', 'main.js');
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [script, '--allow-http-notification-urls'], {
     env: { ...process.env, GRAPH_EMULATOR_PORT: String(port), GRAPH_EMULATOR_LATENCY_MS: latency },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

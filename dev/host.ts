@@ -34,6 +34,7 @@ import {
 import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from '@azure/storage-queue';
 import { registeredFunctions, type FunctionDefinition } from '../shared/functionRegistry';
 import { describe } from '../shared/http/endpoint';
+import { problem } from '../shared/http/problem';
 import { localSettingsValues, portSetting, DEFAULT_PORTS, repoRoot } from './env';
 import { parseNcrontab } from './ncrontab';
 
@@ -92,7 +93,9 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   const sink: LogSink = options.log ?? defaultSink;
   const settings = readHostSettings(root);
   const files = loadFunctionFiles(root, options.functionsGlob ?? packageMain(root), sink);
-  const definitions = (options.registry ?? registeredFunctions)();
+  // The platform's switch for one function: app setting AzureWebJobs.<name>.Disabled = true.
+  const disabled = (name: string) => /^(true|1)$/i.test(process.env[`AzureWebJobs.${name}.Disabled`] ?? '');
+  const definitions = (options.registry ?? registeredFunctions)().filter((def) => !disabled(def.name));
   hostLog(sink, 'information', `loaded ${files.length} function file(s), ${definitions.length} function(s)`);
 
   const started: Stoppable[] = [];
@@ -330,7 +333,7 @@ async function startHttpServer(
   const server = http.createServer((req, res) => {
     serveRequest(req, res, table, sink).catch((err: unknown) => {
       hostLog(sink, 'error', `request handling failed: ${describe(err)}`);
-      if (!res.headersSent) sendProblem(res, 500, 'Internal Server Error', 'The request could not be processed.');
+      if (!res.headersSent) sendProblem(res, 500, 'INTERNAL_ERROR', 'The request could not be processed.', hostRequestId(req));
       else res.destroy();
     });
   });
@@ -346,10 +349,10 @@ async function serveRequest(
   const method = (req.method ?? 'GET').toUpperCase();
   const url = requestUrl(req);
   const found = dispatch(table, method, url.pathname);
-  if (found.kind === 'not-found') return sendProblem(res, 404, 'Not Found', `No function serves ${method} ${url.pathname}.`);
+  if (found.kind === 'not-found') return sendProblem(res, 404, 'ROUTE_NOT_FOUND', `No function serves ${method} ${url.pathname}.`, hostRequestId(req));
   if (found.kind === 'method-not-allowed') {
     res.setHeader('allow', found.allow.join(', '));
-    return sendProblem(res, 405, 'Method Not Allowed', `${url.pathname} accepts ${found.allow.join(', ')}.`);
+    return sendProblem(res, 405, 'METHOD_NOT_ALLOWED', `${url.pathname} accepts ${found.allow.join(', ')}.`, hostRequestId(req));
   }
   const body = await readBody(req, MAX_REQUEST_BODY_BYTES);
   // The URL's own query is kept (no explicit `query`), so repeated parameters survive as on Azure.
@@ -367,7 +370,7 @@ async function serveRequest(
     result = await found.route.def.options.handler(request, context);
   } catch (err) {
     context.error(`unhandled error: ${describe(err)}`);
-    return sendProblem(res, 500, 'Internal Server Error', 'The function failed.');
+    return sendProblem(res, 500, 'INTERNAL_ERROR', 'The function failed.', hostRequestId(req));
   }
   // Unread body bytes stay unread: closing the connection stops the client's upload.
   if (body.truncated) res.setHeader('connection', 'close');
@@ -459,9 +462,19 @@ function serializeCookie(cookie: Cookie): string {
   return parts.join('; ');
 }
 
-function sendProblem(res: http.ServerResponse, status: number, title: string, detail: string): void {
-  const body = JSON.stringify({ type: 'about:blank', title, status, detail });
-  res.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body) });
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The caller's x-request-id when well formed (as the functions do), else a fresh one. */
+function hostRequestId(req: http.IncomingMessage): string {
+  const supplied = req.headers['x-request-id'];
+  return typeof supplied === 'string' && REQUEST_ID.test(supplied) ? supplied : randomUUID();
+}
+
+/** The host's own answers (no function matched) have the functions' problem shape: `code` and `requestId` included. */
+function sendProblem(res: http.ServerResponse, status: number, code: string, detail: string, requestId: string): void {
+  const response = problem(status, code, detail, requestId);
+  const body = String(response.body);
+  res.writeHead(status, { ...(response.headers as Record<string, string>), 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     }
     let graphUrl: string | undefined;
     if (emulators.graph) {
-      const graph = await startGraphEmulator({ port: ports.GRAPH_EMULATOR_PORT, faults: { latencyMs: parseLatency(env.GRAPH_EMULATOR_LATENCY_MS) } });
+      const graph = await startGraphEmulator({ port: ports.GRAPH_EMULATOR_PORT, allowHttpNotificationUrls: true, faults: { latencyMs: parseLatency(env.GRAPH_EMULATOR_LATENCY_MS) } });
       parts.push({ name: 'Graph emulator', stop: () => graph.stop() });
       graphUrl = graph.url;
     }
@@ -188,6 +188,7 @@ function printBanner(s: { functions: string; functionsPort: number; vantagepoint
     [
       '',
       'Connect Sync is running locally:',
+      `  Admin page              http://127.0.0.1:${s.functionsPort}/api/connect-admin/   (sign in as admin/admin)`,
       `  API (${s.functions})  http://127.0.0.1:${s.functionsPort}/api`,
       `  Vantagepoint            ${s.vantagepoint}`,
       `  Microsoft Graph         ${s.graph}`,

@@ -23,7 +23,8 @@ async function handler(req: HttpRequest, context: InvocationContext): Promise<Ht
       if (validationToken.length === 0 || validationToken.length > MAX_VALIDATION_TOKEN_LENGTH) {
         throw new ValidationError([{ field: 'query.validationToken', message: `must be 1–${MAX_VALIDATION_TOKEN_LENGTH} characters` }]);
       }
-      return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: validationToken };
+      // The token is echoed verbatim (Graph's handshake): nosniff stops a browser from reading it as HTML or script.
+      return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }, body: validationToken };
     }
     const errors: FieldError[] = [];
     const raw = await readJsonBody(req, errors, MAX_NOTIFICATION_BODY_BYTES);

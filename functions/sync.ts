@@ -1,9 +1,11 @@
 import '../shared/startup';
 import * as api from '../shared/api/endpoints';
 import { serve } from '../shared/http/serve';
+import { confirmRemovals } from '../shared/operations/removals';
 import { preflight, toggleGroupSync } from '../shared/operations/sync';
 
 serve(api.toggleGroup, ({ params, body, ifMatch }, ctx, services) =>
   toggleGroupSync(services, { groupId: params.groupId, enabled: body.enabled, ifMatch }, ctx),
 );
 serve(api.preflight, ({ params, query }, _ctx, services) => preflight(services, { groupId: params.groupId, ...query }));
+serve(api.confirmRemovals, ({ params }, ctx, services) => confirmRemovals(services, params.groupId, ctx));

@@ -129,6 +129,13 @@ param reconcileConcurrency int = 32
 
 @minValue(1)
 param reconcileMaxFailures int = 10
+param syncCategory string = 'Vantagepoint'
+param syncWindowDays int = 14
+param syncHorizonDays int = 365
+param activityType string = 'Meeting'
+
+@description('Origins (besides the app) that may frame the admin page, e.g. Vantagepoint\'s https://acme.deltekfirst.com.')
+param adminPageFrameAncestors string = ''
 
 // --- Hosting ------------------------------------------------------------------------
 
@@ -268,6 +275,11 @@ module functionApp 'modules/functionapp.bicep' = {
     reconcileTimeBudgetSeconds: reconcileTimeBudgetSeconds
     reconcileConcurrency: reconcileConcurrency
     reconcileMaxFailures: reconcileMaxFailures
+    syncCategory: syncCategory
+    syncWindowDays: syncWindowDays
+    syncHorizonDays: syncHorizonDays
+    activityType: activityType
+    adminPageFrameAncestors: adminPageFrameAncestors
   }
 }
 

@@ -101,6 +101,27 @@ export const settingsSchema = z
     RECONCILE_TIME_BUDGET_SECONDS: positiveInt.default(240),
     RECONCILE_CONCURRENCY: positiveInt.default(32),
     RECONCILE_MAX_FAILURES: positiveInt.default(10),
+
+    // Data sync (Outlook events → Vantagepoint activities; docs/DATA-SYNC.md)
+    /** The Outlook category that marks an event for Vantagepoint (compared ignoring case). */
+    SYNC_CATEGORY: z.string().trim().min(1).max(255).default('Vantagepoint'),
+    /** Events that ended more than this many days ago are left alone (Deltek's Gmail rule: 2 weeks). */
+    SYNC_WINDOW_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+    /** How far ahead the catch-up (calendarView/delta) looks for future events. */
+    SYNC_HORIZON_DAYS: z.coerce.number().int().min(1).max(1825).default(365),
+    /** The Vantagepoint activity type (code table CFGActivityType, a Calendar type) written on every activity. */
+    ACTIVITY_TYPE: z.string().trim().min(1).max(64).default('Meeting'),
+
+    // Admin page
+    /**
+     * Origins allowed to frame the admin page besides the app itself (CSP frame-ancestors),
+     * comma- or space-separated, e.g. https://acme.deltekfirst.com or https://*.deltekfirst.com.
+     */
+    ADMIN_PAGE_FRAME_ANCESTORS: z
+      .string()
+      .transform((v) => v.split(/[\s,]+/).filter((s) => s.length > 0))
+      .pipe(z.array(z.string().regex(/^https?:\/\/(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?$/, 'an origin such as https://acme.deltekfirst.com (scheme and host, no path)')))
+      .default([]),
   })
   .superRefine((s, ctx) => {
     if (!s.AzureWebJobsStorage && !(s.AzureWebJobsStorage__tableServiceUri && s.AzureWebJobsStorage__queueServiceUri)) {

@@ -56,6 +56,9 @@ export const TABLES = {
   audit: 'Audit',
   graphWriters: 'GraphWriters',
   sessions: 'AdminSessions',
+  /** data sync: (employee, event) → activity, and each user's data-sync state */
+  activityLinks: 'ActivityLinks',
+  syncIssues: 'SyncIssues',
   settings: 'Settings',
   mailLog: 'MailLog',
 } as const;

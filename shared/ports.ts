@@ -43,8 +43,17 @@ export interface GroupStore {
   list(query: PageRequest & { filter?: string | undefined; sync?: SyncSwitch | undefined }): Promise<Page<Group>>;
   /** Optimistic: PreconditionFailedError when etag is stale; ConflictError DUPLICATE_NAME on rename clash. */
   update(id: string, patch: GroupPatch, etag: string): Promise<Group>;
-  /** Optimistic as update. */
+  /** Optimistic as update. Removes the row for good (the release job's last step). */
   delete(id: string, etag: string): Promise<void>;
+  /**
+   * Accepts a delete: the group is marked `deletingSince` (optimistic as update) and its name
+   * released. From then `get` and `list` no longer see it; the release job finishes the delete.
+   */
+  markDeleting(id: string, etag: string, at: string): Promise<Group>;
+  /** A group being deleted (for the release job), or null. */
+  getDeleting(id: string): Promise<Group | null>;
+  /** Ids of every group being deleted (the sweep re-queues their release). */
+  listDeleting(): Promise<string[]>;
 }
 
 /** Per-group membership summary, kept in step with member writes (so the toggle reads O(1)). */
@@ -66,7 +75,7 @@ export interface MemberStore {
   /** false when the employee was not a member of that group. */
   remove(groupId: string, employeeId: string): Promise<boolean>;
   get(groupId: string, employeeId: string): Promise<Member | null>;
-  /** Reverse lookup: the group this employee belongs to, if any. */
+  /** Reverse lookup: the group this employee belongs to, if any (a stale claim counts as none). */
   groupOf(employeeId: string): Promise<string | null>;
   list(groupId: string, page: PageRequest): Promise<Page<Member>>;
   /** First members failing a prerequisite, read from an index (no scan of the group). */
@@ -74,8 +83,15 @@ export interface MemberStore {
   summary(groupId: string): Promise<MemberSummary>;
   /** Re-records prerequisite results (reconciler refresh); keeps summary and index in step. */
   updatePrerequisites(groupId: string, members: Member[]): Promise<void>;
-  /** Removes every member row of a group (group deletion); returns how many were removed. */
-  removeAll(groupId: string): Promise<number>;
+  /**
+   * Removes every row of a group's partition, releasing the claims that name the group
+   * (the release job of a group deletion); stops at `until` (ms since epoch). Resumable.
+   */
+  removeAll(groupId: string, options?: { until?: number }): Promise<{ removed: number; done: boolean }>;
+  /** The group each user's claim names, stale or not (the claim is the source of truth). */
+  claimedGroups(employeeIds: string[]): Promise<Map<string, string | null>>;
+  /** Deletes member rows (with their index rows and summary share) whose claim names another group; claims untouched. */
+  removeRows(groupId: string, members: Member[]): Promise<void>;
 }
 
 export interface StatusSummary {
@@ -83,6 +99,38 @@ export interface StatusSummary {
   computedAt: string;
   /** the group's syncChangedAt these counts were computed for: they describe that position of the switch only */
   switchAt: string;
+  /** set when the mass-removal guard stopped the group's last pass (a completed pass clears it) */
+  hold?: GroupHold | null | undefined;
+}
+
+/** The mass-removal guard's outcome for a group: written by the reconciler only. */
+export interface GroupHold {
+  /** when the hold began (its episode: a confirmation names it) */
+  heldAt: string;
+  /** when a pass last saw the mass change */
+  checkedAt: string;
+  /** members the pass would have taken out of synchronization */
+  count: number;
+  activeMembers: number;
+  /** the most one pass may take out (from the threshold) */
+  limit: number;
+  /** why: the new failing prerequisite per member counted */
+  byReason: Record<string, number>;
+  cause: string;
+  /** the administrators' notice is on the outbox */
+  noticeQueued: boolean;
+}
+
+/** An administrator's confirmation of a hold's removals (POST .../sync/confirm-removals): written by that request only. */
+export interface RemovalConfirmation {
+  /** the hold it releases; it releases no other */
+  heldAt: string;
+  by: string;
+  at: string;
+}
+export interface RemovalConfirmationStore {
+  get(groupId: string): Promise<RemovalConfirmation | null>;
+  put(groupId: string, confirmation: RemovalConfirmation): Promise<void>;
 }
 /** Who runs a group pass and until when (it is renewed per page). */
 export interface PassLease {
@@ -147,26 +195,39 @@ export interface ReconcileRequest {
   employeeId?: string | undefined;
   /** or every user holding subscriptions outside any group (the sweep's scan) */
   outsideGroups?: boolean | undefined;
+  /** or release the members of a deleted group, then remove its row (resumable) */
+  releaseGroupId?: string | undefined;
   reason: string;
   requestId: string;
   /** a group pass that ran out of time carries on from here (members continuation token) */
   continuationToken?: string | undefined;
   /** the group's syncChangedAt when the pass began: a continuation stops if the switch has moved since */
   passOf?: string | undefined;
+  /** the mass-removal guard could not survey this pass: it must not refresh prerequisites from Vantagepoint */
+  skipPrerequisiteRefresh?: boolean | undefined;
   /** the status counts accumulated by the earlier part of an interrupted group pass */
   partialCounts?: Record<string, number> | undefined;
   /** renew these subscriptions now whatever their expiry (reauthorizationRequired) */
   renewSubscriptionIds?: string[] | undefined;
   /** the provider removed these (subscriptionRemoved): forget and recreate them */
   removedSubscriptionIds?: string[] | undefined;
+  /**
+   * creates answered "already exists" while our table held no row: re-checked after a delay
+   * (an overlapping run may have been saving it); still not ours → deleted and recreated
+   */
+  orphans?: Array<{ resource: MailResource; subscriptionId?: string | undefined }> | undefined;
+  /** the paced tenant-wide orphan repair (lists every subscription the app holds); carries on from `continuationToken` */
+  repairOrphans?: boolean | undefined;
 }
 export interface ReconcileQueue {
-  request(message: ReconcileRequest): Promise<void>;
+  /** `delaySeconds`: the message becomes visible only then (a scheduled retry or re-check) */
+  request(message: ReconcileRequest, options?: { delaySeconds?: number }): Promise<void>;
 }
 
 /** Accepted change notifications for the data-sync consumer (schema in docs/CHANGE-QUEUE.md). */
 export interface ChangeQueue {
-  publish(message: Record<string, unknown>): Promise<void>;
+  /** delaySeconds: the message becomes visible only then (a scheduled retry of the data-sync consumer) */
+  publish(message: Record<string, unknown>, options?: { delaySeconds?: number }): Promise<void>;
 }
 
 // ---------------------------------------------------------------- secrets
@@ -206,8 +267,11 @@ export interface VantagepointDirectory {
   whoAmI(bearerToken: string): Promise<string>;
   /** Facts for member prerequisites; unknown ids come back with exists=false. */
   employeeFacts(employeeIds: string[]): Promise<Map<string, EmployeeFacts>>;
-  /** Token endpoint reachable and credentials accepted (API_CLIENT / PUBLIC_URL checks); `unknown` when it could not be asked. */
-  checkCredentials(): Promise<{ ok: boolean; message: string; unknown?: boolean }>;
+  /**
+   * Token endpoint reachable and credentials accepted (API_CLIENT / PUBLIC_URL checks).
+   * rejected: Vantagepoint refused the credentials; unknown: it could not be asked (unreachable).
+   */
+  checkCredentials(): Promise<{ ok: boolean; message: string; rejected?: true; unknown?: true }>;
   health(): CredentialHealth;
   /** Re-read the secret and re-acquire tokens now. */
   refreshCredentials(): Promise<CredentialHealth>;
@@ -258,14 +322,28 @@ export type MailOperation =
   | { kind: 'renew'; employeeId: string; subscriptionId: string; expiresAt: string }
   | { kind: 'delete'; employeeId: string; subscriptionId: string };
 
+/**
+ * Why the provider cannot be used at all (organisation level, never one member's fault):
+ * CREDENTIALS — the identity platform refuses the app's credentials (expired or wrong secret);
+ * UNAUTHORIZED — Graph refuses the app's tokens (batch-level 401 after a fresh token);
+ * PERMISSION — the app's permission or admin consent is missing (Authorization_RequestDenied);
+ * SERVICE — Graph is failing for the whole tenant (batch-level 5xx, unreachable, every request 5xx).
+ */
+export type ProviderAccessCause = 'CREDENTIALS' | 'UNAUTHORIZED' | 'PERMISSION' | 'SERVICE';
+
 export type MailOperationResult =
   | { ok: true; subscriptionId?: string; expiresAt?: string }
   | {
       ok: false;
       /** permanent: do not retry for this member; gone: subscription no longer exists (recreate / treat as deleted);
-       *  exists: create found one already there; transient: retry with backoff */
-      failure: 'permanent' | 'gone' | 'exists' | 'transient';
+       *  exists: create found one already there; transient: retry with backoff (this mailbox's problem);
+       *  unavailable: the provider cannot be used at all — never charged to the member (see `cause`) */
+      failure: 'permanent' | 'gone' | 'exists' | 'transient' | 'unavailable';
       reason?: MailboxReason;
+      /** for 'unavailable' */
+      cause?: ProviderAccessCause;
+      /** for 'exists': the id of the subscription already there, when the provider named it */
+      existingId?: string;
       status: number;
       code: string;
       message: string;
@@ -277,11 +355,19 @@ export interface MailProvider {
   /** Applies operations (batched, throttled, retried on Retry-After); one result per operation, same order. */
   apply(operations: MailOperation[]): Promise<MailOperationResult[]>;
   /**
-   * Finds the provider's subscription ids for (mailbox, resource) after a create answered
-   * "already exists" and our table holds none (an orphan from a lost response). Uses the
-   * provider's list endpoint, which is heavily rate-limited: call only for that case.
+   * One page of every subscription the app holds in the tenant (`cursor` null = the first).
+   * Graph's list endpoint is limited per tenant (25 calls per 20 s): only the paced repair
+   * job calls it, never a user's reconcile.
    */
-  findExisting(mailbox: string, resource: MailResource): Promise<string[]>;
+  listSubscriptions(cursor: string | null): Promise<{ items: ProviderSubscription[]; next: string | null }>;
+}
+
+export interface ProviderSubscription {
+  id: string;
+  /** e.g. users/{mailbox}/events */
+  resource: string;
+  notificationUrl: string | null;
+  expiresAt: string | null;
 }
 
 // ---------------------------------------------------------------- notifications
@@ -366,4 +452,155 @@ export type MailSendResult =
 export interface Mailer {
   readonly sender: string;
   send(mail: OutgoingMail): Promise<MailSendResult>;
+}
+
+/** An organisation-wide failure in progress (its start is the episode its notification belongs to). */
+export interface Incident {
+  since: string;
+  detail: string;
+  /** the notice of this episode is on the outbox */
+  noticeQueued: boolean;
+}
+/** Organisation-wide incidents by kind; each kind has one writer (the check that detects it). */
+export interface IncidentStore {
+  get(kind: 'vantagepoint-credential'): Promise<Incident | null>;
+  put(kind: 'vantagepoint-credential', incident: Incident): Promise<void>;
+  clear(kind: 'vantagepoint-credential'): Promise<void>;
+}
+
+// ---------------------------------------------------------------- data sync (Outlook events → Vantagepoint activities)
+
+/** (employee, Graph event id) → the activity we made for it. */
+export interface ActivityLink {
+  employeeId: string;
+  eventId: string;
+  /**
+   * creating: our intent, written before the Vantagepoint create (a crash leaves it, and the
+   * retry looks for the orphan before creating); synced: activityId is the event's activity;
+   * removed: the event left the rules and Vantagepoint refused DELETE, so the activity is marked.
+   */
+  state: 'creating' | 'synced' | 'removed';
+  activityId: string | null;
+  /** the event's changeKey when last written; an unchanged one writes nothing */
+  changeKey: string | null;
+  /** digest of the fields last written (domain/events.ts#activityDigest) */
+  digest: string | null;
+  /** the reference left in the activity's Notes (domain/events.ts#syncReference) */
+  reference: string;
+  /** when the create was intended (creating) */
+  intentAt: string | null;
+  /** the Subject last written (to mark the activity if Vantagepoint refuses DELETE) */
+  subject: string;
+  lastSyncedAt: string;
+  etag: string;
+}
+
+export interface ActivityLinkStore {
+  get(employeeId: string, eventId: string): Promise<ActivityLink | null>;
+  /** Create (etag null; ConflictError when one exists) or replace under etag (PreconditionFailedError). */
+  save(link: Omit<ActivityLink, 'etag'>, etag: string | null): Promise<ActivityLink>;
+  /** Under etag; a row already gone is fine. */
+  delete(employeeId: string, eventId: string, etag: string): Promise<void>;
+  listForUser(employeeId: string, page: PageRequest): Promise<Page<ActivityLink>>;
+}
+
+/** Per-user counters and last outcome of the data sync (the why view's data step). */
+export interface DataSyncState {
+  employeeId: string;
+  created: number;
+  updated: number;
+  deleted: number;
+  skipped: number;
+  failed: number;
+  lastItem: { eventId: string; outcome: string; at: string; requestId: string } | null;
+  lastError: { code: string; message: string; at: string } | null;
+  /** calendarView/delta: where the next round starts, and the window it covers */
+  delta: DeltaState | null;
+  /** a catch-up was queued (first sight of the user): no second one is queued meanwhile */
+  catchUpRequestedAt: string | null;
+  updatedAt: string;
+  etag: string;
+}
+export interface DeltaState {
+  deltaLink: string;
+  windowStart: string;
+  windowEnd: string;
+  completedAt: string;
+}
+export interface DataSyncStateStore {
+  get(employeeId: string): Promise<DataSyncState | null>;
+  save(state: Omit<DataSyncState, 'etag'>, etag: string | null): Promise<DataSyncState>;
+}
+
+/** A failure with a reason the sync cannot get past on its own (counted by the members list and connect status). */
+export interface SyncIssue {
+  employeeId: string;
+  /** the event it concerns, or null for the user as a whole */
+  eventId: string | null;
+  code: string;
+  message: string;
+  at: string;
+  requestId: string;
+}
+export interface SyncIssueStore {
+  put(issue: SyncIssue): Promise<void>;
+  /** no-op when there is none */
+  resolve(employeeId: string, eventId: string | null): Promise<void>;
+  listForUser(employeeId: string): Promise<SyncIssue[]>;
+  /** how many open issues, and for how many users (connect status) */
+  count(): Promise<{ issues: number; users: number }>;
+  /** open issues per employee, for a page of members */
+  countFor(employeeIds: string[]): Promise<Map<string, number>>;
+}
+
+// ---------------------------------------------------------------- mailbox events (Graph)
+
+export type EventRead =
+  | { found: true; event: import('./domain/events').CalendarEvent }
+  | { found: false };
+
+export interface DeltaPage {
+  events: import('./domain/events').CalendarEvent[];
+  /** ids reported under @removed (deleted, or changed outside the window) */
+  removed: string[];
+  /** follow this for the rest of the round */
+  nextLink: string | null;
+  /** the round is complete: keep this for the next round */
+  deltaLink: string | null;
+}
+
+export interface EventReader {
+  /** GET /users/{mailbox}/events/{id} in UTC with a plain-text body. */
+  get(mailbox: string, eventId: string): Promise<EventRead>;
+  /** One page of calendarView/delta: a new round over [start, end), or a nextLink/deltaLink. */
+  delta(mailbox: string, from: { link: string } | { start: string; end: string }): Promise<DeltaPage>;
+}
+
+// ---------------------------------------------------------------- Vantagepoint activities
+
+export type ActivityWriteResult =
+  | { ok: true; activityId: string }
+  | {
+      ok: false;
+      /** gone: no such activity; permanent: Vantagepoint refused (4xx) — a sync issue; transient: retry later */
+      failure: 'gone' | 'permanent' | 'transient';
+      status: number;
+      code: string;
+      message: string;
+      retryAfterMs?: number;
+    };
+
+export type ActivityTypeCheck = { known: true } | { known: false; message: string } | { known: 'unverifiable'; message: string };
+
+export interface ActivityWriter {
+  /** POST /api/activity (startWorkflow=N, dvp-applicationId: Activity). */
+  create(fields: import('./domain/events').ActivityFields): Promise<ActivityWriteResult>;
+  /** PUT /api/activity/{id}: a partial update. */
+  update(activityId: string, fields: Partial<import('./domain/events').ActivityFields>): Promise<ActivityWriteResult>;
+  /** DELETE /api/activity/{id}; `refused` when Vantagepoint does not allow it (then the caller marks the activity). */
+  remove(activityId: string): Promise<ActivityWriteResult | { ok: false; failure: 'refused'; status: number; code: string; message: string }>;
+  /** An activity carrying our reference line in its Notes, created since `since` (the orphan of a crash). */
+  findByReference(reference: string, owner: string, since: string): Promise<string | null>;
+  /** Does ACTIVITY_TYPE exist in CFGActivityType? */
+  checkActivityType(type: string): Promise<ActivityTypeCheck>;
 }

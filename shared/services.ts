@@ -1,6 +1,6 @@
 import type { Config } from './config';
 import { loadConfig } from './config';
-import { createMailer, createMailProvider, defaultWriteLimiter, TenantShare } from './adapters/graph';
+import { createMailer, createMailProvider, defaultListLimiter, defaultWriteLimiter, TenantShare } from './adapters/graph';
 import { createSecretSource } from './adapters/secrets';
 import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
 import { createVantagepointDirectory } from './adapters/vantagepoint';
@@ -46,7 +46,10 @@ async function build(): Promise<Services> {
     directory: createVantagepointDirectory(config, secrets),
     sessions: new JoseSessionSigner(secrets, config.SESSION_SIGNING_KEYS_SECRET_NAME, config.SESSION_LIFETIME_MINUTES),
     // Graph's write limit is the tenant's: scaled-out instances split it between them.
-    mail: createMailProvider(config, secrets, { share: new TenantShare(storage.graphWriters, defaultWriteLimiter(config)) }),
+    mail: createMailProvider(config, secrets, {
+      share: new TenantShare(storage.graphWriters, defaultWriteLimiter(config)),
+      listShare: new TenantShare(storage.graphListers, defaultListLimiter()),
+    }),
     mailer: createMailer(config, secrets),
   };
 }

@@ -62,6 +62,15 @@ param reconcileSchedule string
 param reconcileTimeBudgetSeconds int
 param reconcileConcurrency int
 param reconcileMaxFailures int
+@description('Outlook category that marks an event for Vantagepoint.')
+param syncCategory string
+@description('Events that ended more than this many days ago are not synced.')
+param syncWindowDays int
+@description('How far ahead the calendar catch-up looks.')
+param syncHorizonDays int
+@description('Vantagepoint activity type (CFGActivityType, a Calendar type) of synced meetings.')
+param activityType string
+param adminPageFrameAncestors string
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -178,6 +187,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     RECONCILE_TIME_BUDGET_SECONDS: string(reconcileTimeBudgetSeconds)
     RECONCILE_CONCURRENCY: string(reconcileConcurrency)
     RECONCILE_MAX_FAILURES: string(reconcileMaxFailures)
+    SYNC_CATEGORY: syncCategory
+    SYNC_WINDOW_DAYS: string(syncWindowDays)
+    SYNC_HORIZON_DAYS: string(syncHorizonDays)
+    ACTIVITY_TYPE: activityType
+    ADMIN_PAGE_FRAME_ANCESTORS: adminPageFrameAncestors
   }
 }
 

@@ -20,6 +20,8 @@ var tableNames = [
   'Audit'
   'GraphWriters'
   'AdminSessions'
+  'ActivityLinks'
+  'SyncIssues'
   'Settings'
   'MailLog'
 ]

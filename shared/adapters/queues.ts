@@ -46,11 +46,11 @@ export async function sendJson(client: QueueClient, message: unknown, delaySecon
 }
 
 export function createReconcileQueue(client: QueueClient): ReconcileQueue {
-  return { request: (message) => sendJson(client, message) };
+  return { request: (message, options) => sendJson(client, message, options?.delaySeconds) };
 }
 
 export function createChangeQueue(client: QueueClient): ChangeQueue {
-  return { publish: (message) => sendJson(client, message) };
+  return { publish: (message, options) => sendJson(client, message, options?.delaySeconds ?? 0) };
 }
 
 export function createNoticeQueue(client: QueueClient): NoticeQueue {

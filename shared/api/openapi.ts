@@ -9,6 +9,16 @@ function clean(schema: JsonSchema): JsonSchema {
   return rest;
 }
 
+/**
+ * A schema converted on its own names registered schemas it contains as `#/$defs/X`, which
+ * resolves nowhere inside an OpenAPI parameter: every registered schema is a component, so
+ * the reference points there and the local `$defs` go.
+ */
+function componentRefs(schema: JsonSchema): JsonSchema {
+  const { $defs: _d, ...rest } = clean(schema);
+  return JSON.parse(JSON.stringify(rest).replace(/"#\/\$defs\/([^"]+)"/g, (_m, id: string) => JSON.stringify(ref(id)))) as JsonSchema;
+}
+
 function refOrInline(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const id = z.globalRegistry.get(schema)?.id;
   if (id) return { $ref: ref(id) };
@@ -21,7 +31,7 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query'): 
     name,
     in: location,
     required: location === 'path' || !prop.safeParse(undefined).success,
-    schema: clean(z.toJSONSchema(prop, { io: 'input', unrepresentable: 'any' }) as JsonSchema),
+    schema: componentRefs(z.toJSONSchema(prop, { io: 'input', unrepresentable: 'any' }) as JsonSchema),
   }));
 }
 
@@ -51,7 +61,7 @@ function operation(endpoint: Endpoint): JsonSchema {
 }
 
 /** The OpenAPI 3.1 document of the given endpoints, generated from their zod schemas. */
-export function openApiDocument(endpoints: readonly Endpoint[], version: string): JsonSchema {
+export function openApiDocument(endpoints: readonly Endpoint[], version: string, serverUrl = '/'): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const endpoint of endpoints) {
     const path = `/api/${endpoint.route}`;
@@ -66,6 +76,8 @@ export function openApiDocument(endpoints: readonly Endpoint[], version: string)
       version,
       description: 'Group synchronization switch and mailbox subscriptions for Deltek Vantagepoint Connect.',
     },
+    // Paths carry their /api prefix, so the server is the function app's origin (relative: wherever the document is served).
+    servers: [{ url: serverUrl, description: 'The function app serving this document' }],
     paths,
     components: {
       schemas: Object.fromEntries(Object.entries(components).map(([id, s]) => [id, clean(s as JsonSchema)])),

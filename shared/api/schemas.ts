@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { isValidEmail } from '../domain/email';
 import { MEMBER_PREREQUISITES, SYNC_STATUSES } from '../domain/model';
+import { refusedCharacter } from '../domain/names';
+import { canonicalEmployeeId } from '../domain/employee';
 
 /**
  * One zod schema per payload: the single source of validation, TypeScript types
@@ -13,18 +15,23 @@ export const GroupId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1–64 letters, digits, "_", "." or "-", starting with a letter or digit')
   .meta({ id: 'GroupId', description: 'Immutable external id chosen at creation' });
 
+// Vantagepoint keys match case-insensitively: one spelling (upper case) from the edge inwards.
 export const EmployeeId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, 'must be 1–32 letters, digits, "_", "." or "-", starting with a letter or digit')
-  .meta({ id: 'EmployeeId', description: 'Vantagepoint employee key' });
+  .overwrite(canonicalEmployeeId)
+  .meta({ id: 'EmployeeId', description: 'Vantagepoint employee key; matched ignoring case (answers use upper case)' });
 
-/** C0 and C1 control characters have no place in names shown in a grid (nor in Table Storage keys). */
-const noControl = (s: string) => ![...s].some((ch) => {
-  const code = ch.codePointAt(0) ?? 0;
-  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
-});
-const DisplayName = z.string().trim().min(1).max(100).refine(noControl, 'must not contain control characters');
-const Description = z.string().max(1000).refine(noControl, 'must not contain control characters');
+/**
+ * Names and descriptions refuse invisible and direction-changing characters (shared/domain/names.ts),
+ * naming the first one found, so nothing that Table Storage refuses reaches it.
+ */
+const visibleText = (s: string, ctx: z.core.$RefinementCtx<string>) => {
+  const found = refusedCharacter(s);
+  if (found) ctx.addIssue({ code: 'custom', message: `must not contain ${found.description} (at index ${found.index})`, input: s });
+};
+const DisplayName = z.string().trim().min(1).max(100).superRefine(visibleText);
+const Description = z.string().max(1000).superRefine(visibleText);
 
 export const SyncStatus = z.enum(SYNC_STATUSES).meta({ id: 'SyncStatus' });
 export const MailboxAccess = z.enum(['office365', 'google']).meta({ id: 'MailboxAccess' });
@@ -136,6 +143,19 @@ export const GroupView = z
     updatedAt: z.string(),
     updatedBy: z.string(),
     etag: z.string(),
+    hold: z
+      .object({
+        status: z.literal('held'),
+        count: z.number().int().meta({ description: 'members the pass would have taken out of synchronization' }),
+        activeMembers: z.number().int(),
+        limit: z.number().int().meta({ description: 'the most one pass may take out (massRemovalGuard)' }),
+        byReason: z.record(z.string(), z.number().int()),
+        cause: z.string(),
+        heldAt: z.string(),
+        checkedAt: z.string().meta({ description: 'when a pass last saw the mass change' }),
+      })
+      .nullable()
+      .meta({ id: 'GroupHold', description: 'The mass-removal guard stopped this group: nobody is removed until POST .../sync/confirm-removals, or until a later check no longer sees the mass change' }),
   })
   .meta({ id: 'Group' });
 
@@ -147,6 +167,7 @@ export const MemberView = z
     status: SyncStatus,
     reason: z.string().nullable(),
     message: z.string(),
+    syncIssues: z.number().int().meta({ description: 'open data-sync issues (failures with a reason) of this member' }),
   })
   .meta({ id: 'Member' });
 
@@ -197,6 +218,14 @@ export const ToggleResult = z
   })
   .meta({ id: 'ToggleResult' });
 
+export const ConfirmRemovalsResult = z
+  .object({
+    group: GroupView,
+    confirmed: z.object({ count: z.number().int(), heldAt: z.string() }),
+    reconciliation: z.object({ requested: z.boolean() }),
+  })
+  .meta({ id: 'ConfirmRemovalsResult' });
+
 export const Preflight = z
   .object({
     groupId: z.string(),
@@ -223,6 +252,9 @@ export const ConnectStatus = z
     outboundIpAddresses: z.array(z.string()),
     counts: StatusCounts,
     groups: z.number().int(),
+    syncIssues: z
+      .object({ issues: z.number().int(), users: z.number().int() })
+      .meta({ id: 'SyncIssueCounts', description: 'open data-sync issues (failures with a reason), and how many users have one' }),
     notifications: z
       .object({
         sender: z.string().nullable().meta({ description: 'NOTIFICATION_SENDER; null when notification emails are off' }),
@@ -249,6 +281,20 @@ export const UserSyncView = z
     ),
     lastErrors: z.array(z.object({ at: z.string(), resource: z.string(), code: z.string(), message: z.string() })),
     nextRetryAt: z.string().nullable(),
+    dataSync: z
+      .object({
+        created: z.number().int(),
+        updated: z.number().int(),
+        deleted: z.number().int(),
+        skipped: z.number().int(),
+        failed: z.number().int(),
+        lastItem: z.object({ eventId: z.string(), outcome: z.string(), at: z.string(), requestId: z.string() }).nullable(),
+        lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
+        lastCatchUpAt: z.string().nullable(),
+        issues: z.array(z.object({ eventId: z.string().nullable(), code: z.string(), message: z.string(), at: z.string() })),
+      })
+      .optional()
+      .meta({ id: 'DataSync', description: 'Outlook meetings → Vantagepoint activities for this user (the "data" step)' }),
   })
   .meta({ id: 'UserSync' });
 
@@ -256,7 +302,7 @@ export const UserSyncView = z
 
 export const SignInBody = z
   .object({
-    username: z.string().trim().min(1).max(256).refine(noControl, 'must not contain control characters'),
+    username: z.string().trim().min(1).max(256).superRefine(visibleText),
     // never trimmed or echoed: a password is what the person typed
     password: z.string().min(1).max(1024),
   })

@@ -4,5 +4,7 @@ export * from './prerequisites';
 export * from './status';
 export * from './backoff';
 export * from './planner';
+export * from './names';
 export * from './guard';
 export * from './notices';
+export * from './employee';

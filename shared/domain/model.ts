@@ -63,6 +63,11 @@ export interface Group {
   createdAt: string;
   updatedAt: string;
   updatedBy: string;
+  /**
+   * Set when a delete was accepted: the group is gone for every reader (404, not listed, its
+   * claims count as free) while a queued release job removes its members, then the row.
+   */
+  deletingSince?: string | null;
   etag: string;
 }
 
@@ -101,8 +106,17 @@ export interface UserState {
   consecutiveFailures: number;
   /** set when suspended: TOO_MANY_FAILURES or a permanent mailbox reason */
   suspendedReason: 'TOO_MANY_FAILURES' | MailboxReason | null;
+  /** when the current suspension began (the episode its notification emails belong to); null when not suspended */
+  suspendedAt: string | null;
+  /** the suspendedAt whose notice is on the outbox: a suspension is announced once, even if a run dies mid-way */
+  suspensionNoticeFor: string | null;
   lastErrors: Array<{ at: string; resource: string; code: string; message: string }>;
   nextRetryAt: string | null;
+  /**
+   * How many times an administrator forced a sync (the admin's fact). A reconcile run that read
+   * an older count does not write its failure streak over the force (one owner per fact).
+   */
+  forces: number;
   /** set by `missed`/`subscriptionRemoved` lifecycle events: the data-sync consumer should resync */
   resyncRequestedAt: string | null;
   updatedAt: string;

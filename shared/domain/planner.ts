@@ -156,8 +156,8 @@ export interface SubscriptionRemoval {
 export interface OutcomeEffects {
   state: ReconcileState;
   subscriptions: { upsert: SubscriptionWrite[]; remove: SubscriptionRemoval[] };
-  /** creates answered "already exists" with no row of ours: an orphan to look up and adopt (or delete) */
-  needsAdoption: CreateAction[];
+  /** creates answered "already exists": an orphan (or an overlapping run's) to re-check; the existing id when the provider named it */
+  needsAdoption: Array<CreateAction & { existingId?: string }>;
 }
 
 type LastError = UserState['lastErrors'][number];
@@ -169,7 +169,7 @@ interface OutcomeEffect {
   verdict: Verdict;
   upsert?: SubscriptionWrite;
   remove?: SubscriptionRemoval;
-  adopt?: CreateAction;
+  adopt?: CreateAction & { existingId?: string };
   error?: Omit<LastError, 'at'>;
 }
 
@@ -194,7 +194,7 @@ function createEffect(action: CreateAction, result: ProviderResult, now: string)
     const message = 'The provider accepted the create but returned no subscription id.';
     return { verdict: 'transient', error: errorOf(action, { code: 'NO_SUBSCRIPTION_ID', message }) };
   }
-  if (result.failure === 'exists') return { verdict: 'neutral', adopt: action };
+  if (result.failure === 'exists') return { verdict: 'neutral', adopt: { ...action, ...(result.existingId ? { existingId: result.existingId } : {}) } };
   return { verdict: failureVerdict(result), error: errorOf(action, result) };
 }
 
@@ -219,6 +219,9 @@ function deleteEffect(action: Extract<PlannedAction, { kind: 'delete' }>, result
 }
 
 function effectOf({ action, result }: ActionOutcome, now: string): OutcomeEffect {
+  // The provider could not be used at all (credentials, permission, an outage): nobody's fault
+  // here, so nothing changes for this member; the organisation-level breaker handles it.
+  if (!result.ok && result.failure === 'unavailable') return { verdict: 'neutral' };
   switch (action.kind) {
     case 'create':
       return createEffect(action, result, now);
@@ -257,7 +260,10 @@ function nextState(previous: ReconcileState, effects: OutcomeEffect[], ctx: Fold
 
   if (!failed) {
     const succeeded = verdicts.includes('success');
-    return succeeded ? { ...previous, consecutiveFailures: 0, nextRetryAt: null, lastErrors } : { ...previous, lastErrors };
+    // A suspension keeps the streak that caused it (the why view quotes it) until the admin forces a sync;
+    // the deletes that follow a suspension succeed without lifting it.
+    if (!succeeded || previous.suspendedReason !== null) return { ...previous, lastErrors };
+    return { ...previous, consecutiveFailures: 0, nextRetryAt: null, lastErrors };
   }
   const consecutiveFailures = previous.consecutiveFailures + 1;
   // The first cause is kept: a mailbox reason says more than the streak it may have ended.

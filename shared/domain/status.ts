@@ -89,7 +89,9 @@ function suspensionMessage(state: ReconcileState, reason: NonNullable<ReconcileS
   if (reason !== 'TOO_MANY_FAILURES') return MAILBOX_REASON_MESSAGES[reason];
   const last = state.lastErrors[state.lastErrors.length - 1];
   const cause = last ? ` Last error: ${last.code} — ${last.message}.` : '';
-  return `Suspended after ${state.consecutiveFailures} consecutive failures.${cause} Force a sync once the cause is fixed.`;
+  // Rows written before the streak was kept through a suspension may say 0: no count is better than a wrong one.
+  const streak = state.consecutiveFailures > 0 ? ` after ${state.consecutiveFailures} consecutive failure${state.consecutiveFailures === 1 ? '' : 's'}` : '';
+  return `Suspended${streak}.${cause} Force a sync once the cause is fixed.`;
 }
 
 type Gate = (input: EligibilityInput) => { step: StatusStep; verdict: Verdict | null };

@@ -116,7 +116,12 @@ export async function preflight(deps: Deps, input: { groupId: string; top: numbe
 }
 
 export async function connectStatus(deps: StatusDeps): Promise<EndpointResult> {
-  const [organisation, overall, mail] = await Promise.all([organisationPrerequisites(deps), countStatusesOverall(deps.storage), deps.storage.mailHealth.get()]);
+  const [organisation, overall, mail, syncIssues] = await Promise.all([
+    organisationPrerequisites(deps),
+    countStatusesOverall(deps.storage),
+    deps.storage.mailHealth.get(),
+    deps.storage.syncIssues.count(),
+  ]);
   const sender = deps.mailer?.sender ?? null;
   return {
     status: 200,
@@ -126,6 +131,7 @@ export async function connectStatus(deps: StatusDeps): Promise<EndpointResult> {
       outboundIpAddresses: deps.config.OUTBOUND_IP_ADDRESSES,
       counts: overall.counts,
       groups: overall.groups,
+      syncIssues,
       // Graph refusing notification emails shows here and nowhere else breaks.
       notifications: {
         sender,

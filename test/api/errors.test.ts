@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { freePort } from '../../dev/support/ports';
 import { ALL_ENDPOINTS } from '../../shared/api/endpoints';
 import { adminToken, startStack, type Stack } from '../support/stack';
@@ -238,4 +242,22 @@ describe('GET /api/openapi.json', () => {
     }
     expect(Object.keys(res.body.components.schemas)).toEqual(expect.arrayContaining(['Group', 'Problem', 'ToggleResult', 'CreateGroup']));
   });
+
+  it('passes `redocly lint` (the recommended rules) with no errors, and names its server', async () => {
+    const res = await fetch(`${stack.baseUrl}/openapi.json`);
+    const text = await res.text();
+    expect((JSON.parse(text) as { servers?: unknown[] }).servers?.length).toBeGreaterThan(0);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openapi-'));
+    const file = path.join(dir, 'openapi.json');
+    fs.writeFileSync(file, text);
+    const cli = require.resolve('@redocly/cli/bin/cli.js');
+    const run = spawnSync(process.execPath, [cli, 'lint', file, '--format=stylish'], {
+      encoding: 'utf8',
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+      timeout: 120_000,
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+    // Warnings (unused components, no license) are allowed; errors are not.
+    expect({ status: run.status, output: run.status === 0 ? '' : `${run.stdout}${run.stderr}` }).toEqual({ status: 0, output: '' });
+  }, 150_000);
 });

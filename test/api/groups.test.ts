@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { allPages, withAdminStack, createGroup, expectProblem, uniqueId, type Api, type GroupBody, type Page } from '../support/http';
+import { allPages, withAdminStack, createGroup, expectFieldError, expectProblem, uniqueId, type Api, type GroupBody, type Page } from '../support/http';
 
 /** Groups over real HTTP: create, read, the grid's filter and paging, patch, delete, history. */
 
@@ -52,6 +52,31 @@ describe('create and read', () => {
     const group = await createGroup(admin, 'dupname');
     const res = await admin.post('groups', { id: uniqueId('dupname'), name: group.name.toUpperCase(), mailboxAccess: 'office365' });
     expectProblem(res, 409, 'DUPLICATE_NAME');
+  });
+
+  it('folds case the Unicode way: STRASSE and straße are one name (409 DUPLICATE_NAME)', async () => {
+    const suffix = uniqueId('fold');
+    const created = await admin.post('groups', { id: uniqueId('strasse'), name: `STRASSE ${suffix}`, mailboxAccess: 'office365' });
+    expect(created.status).toBe(201);
+    const res = await admin.post('groups', { id: uniqueId('strasse'), name: `straße ${suffix}`, mailboxAccess: 'office365' });
+    expectProblem(res, 409, 'DUPLICATE_NAME');
+  });
+
+  it.each([
+    ['U+2028', '\u2028', 'LINE SEPARATOR'],
+    ['U+2029', '\u2029', 'PARAGRAPH SEPARATOR'],
+    ['U+200B', '\u200b', 'ZERO WIDTH SPACE'],
+    ['U+202E', '\u202e', 'RIGHT-TO-LEFT OVERRIDE'],
+    ['U+0007', '\u0007', 'control character'],
+  ])('refuses a name or description holding %s with a 400 naming the character', async (hex, ch, name) => {
+    for (const body of [
+      { id: uniqueId('invisible'), name: `Sales${ch}Team`, mailboxAccess: 'office365' },
+      { id: uniqueId('invisible'), name: uniqueId('Visible'), description: `a${ch}b`, mailboxAccess: 'office365' },
+    ]) {
+      const res = await admin.post('groups', body);
+      const problem = expectFieldError(res, body.description ? 'body.description' : 'body.name');
+      expect(JSON.stringify(problem.errors)).toContain(`${hex} (${name})`);
+    }
   });
 
   it('answers 404 GROUP_NOT_FOUND for an unknown group on every group route', async () => {

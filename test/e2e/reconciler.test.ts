@@ -5,7 +5,8 @@
  */
 import { handleReconcileRequest, reconcileGroup, reconcileUser } from '../../shared/operations/reconcile';
 import { acceptNotifications } from '../../shared/operations/notifications';
-import { forceUserSync, loadUserSync } from '../../shared/operations/userSync';
+import { forceUserSync, loadUserSync, putUserSync } from '../../shared/operations/userSync';
+import type { MailOperation, MailOperationResult, MailProvider } from '../../shared/ports';
 import type { MailResource } from '../../shared/domain/model';
 import { startHarness, uniqueSuffix, type Harness } from '../support/reconcile';
 
@@ -134,6 +135,77 @@ describe('reconciler: failures, suspension and force', () => {
     expect(await loadUserSync(h.deps, id, h.clock.now())).toMatchObject({ status: 'active', reason: null });
     expect((await h.storage.userState.get(id))?.consecutiveFailures).toBe(0);
     await expectOnePerResource(id);
+  });
+});
+
+describe('reconciler: one owner per fact', () => {
+  const mailboxGone = (ops: MailOperation[]): MailOperationResult[] =>
+    ops.map(() => ({ ok: false, failure: 'permanent', reason: 'MAILBOX_NOT_FOUND', status: 404, code: 'MailboxNotEnabledForRESTAPI', message: 'mailbox gone' }));
+
+  it('a force made while a run is at the provider is not undone by that run', async () => {
+    const [id] = employeeIds(1) as [string];
+    await h.addGroup('enabled', [{ employeeId: id }]);
+    let release = (): void => undefined;
+    let entered = (): void => undefined;
+    const atProvider = new Promise<void>((resolve) => (entered = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const mail: MailProvider = {
+      apply: async (ops) => {
+        entered();
+        await gate;
+        return mailboxGone(ops);
+      },
+      listSubscriptions: async () => ({ items: [], next: null }),
+    };
+    const run = reconcileUser({ ...h.deps, mail }, id, h.options());
+    await atProvider;
+    await forceUserSync(h.deps, id, h.context());
+    release();
+    await run;
+    const state = await h.storage.userState.get(id);
+    expect(state).toMatchObject({ suspendedReason: null, consecutiveFailures: 0, forces: 1 });
+    // the run's errors are still shown, for explanation
+    expect(state?.lastErrors.map((e) => e.code)).toContain('MailboxNotEnabledForRESTAPI');
+    expect((await loadUserSync(h.deps, id, h.clock.now())).status).not.toBe('suspended');
+
+    // A run that starts after the force counts as usual.
+    await reconcileUser({ ...h.deps, mail: { apply: async (ops) => mailboxGone(ops), listSubscriptions: async () => ({ items: [], next: null }) } }, id, h.options());
+    expect(await h.storage.userState.get(id)).toMatchObject({ suspendedReason: 'MAILBOX_NOT_FOUND', consecutiveFailures: 1 });
+  });
+
+  it('the personal switch written during a run survives the run', async () => {
+    const [id] = employeeIds(1) as [string];
+    await h.addGroup('enabled', [{ employeeId: id }]);
+    let release = (): void => undefined;
+    let entered = (): void => undefined;
+    const atProvider = new Promise<void>((resolve) => (entered = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const mail: MailProvider = {
+      apply: async (ops) => {
+        entered();
+        await gate;
+        return mailboxGone(ops);
+      },
+      listSubscriptions: async () => ({ items: [], next: null }),
+    };
+    const run = reconcileUser({ ...h.deps, mail }, id, h.options());
+    await atProvider;
+    await putUserSync(h.deps, { employeeId: id, enabled: false }, h.context());
+    release();
+    await run;
+    expect(await h.storage.userState.get(id)).toMatchObject({ userEnabled: false, suspendedReason: 'MAILBOX_NOT_FOUND' });
+  });
+
+  it('a suspension keeps the streak it quotes while later deletes succeed', async () => {
+    const [id] = employeeIds(1) as [string];
+    await h.addGroup('enabled', [{ employeeId: id }]);
+    await reconcileUser({ ...h.deps, mail: { apply: async (ops) => mailboxGone(ops), listSubscriptions: async () => ({ items: [], next: null }) } }, id, h.options());
+    // a later run deletes whatever is left (the user is suspended): success does not rewrite the count
+    await reconcileUser(h.deps, id, h.options());
+    const view = await loadUserSync(h.deps, id, h.clock.now());
+    const state = await h.storage.userState.get(id);
+    expect(view.status).toBe('suspended');
+    expect(state?.consecutiveFailures).toBeGreaterThan(0);
   });
 });
 

@@ -39,7 +39,9 @@ const emails = new Map<string, string>();
 const clientStates = new Set<string>();
 
 beforeAll(async () => {
-  stack = await startStack();
+  // This file reads mail-changes itself, so the data-sync consumer is switched off the platform's
+  // way (test/e2e/datasync.test.ts covers the consumer).
+  stack = await startStack({ 'AzureWebJobs.data-sync.Disabled': 'true' });
   client = api(stack, await adminToken(stack));
   changes = changeQueueOf(stack.env.AzureWebJobsStorage as string);
   group = await createGroup(client, 'e2e');
@@ -155,6 +157,7 @@ describe('end to end: the notification endpoint', () => {
     const res = await fetch(`${stack.baseUrl}/notifications/graph?validationToken=${encodeURIComponent(token)}`, { method: 'POST' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(await res.text()).toBe(token);
 
     const long = await fetch(`${stack.baseUrl}/notifications/graph?validationToken=${'x'.repeat(1025)}`, { method: 'POST' });

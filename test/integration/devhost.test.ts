@@ -102,6 +102,9 @@ describe('development host: HTTP functions', () => {
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('GET, POST, PUT');
     expect(res.headers.get('content-type')).toBe('application/problem+json');
+    const body = (await res.json()) as { code: string; requestId: string };
+    expect(body).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED', requestId: expect.any(String) });
+    expect(res.headers.get('x-request-id')).toBe(body.requestId);
   });
 
   it('answers 404 problem+json for unknown routes and paths outside the route prefix', async () => {
@@ -109,8 +112,10 @@ describe('development host: HTTP functions', () => {
       const res = await fetch(url);
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
-      expect(await res.json()).toMatchObject({ status: 404, title: 'Not Found' });
+      expect(await res.json()).toMatchObject({ status: 404, title: 'Not Found', code: 'ROUTE_NOT_FOUND', requestId: expect.any(String) });
     }
+    const traced = await fetch(`${api}/nothing-here`, { headers: { 'x-request-id': 'trace-404' } });
+    expect(await traced.json()).toMatchObject({ code: 'ROUTE_NOT_FOUND', requestId: 'trace-404' });
   });
 
   it('stops reading a body one byte over 1 MiB and hands the function what it read', async () => {

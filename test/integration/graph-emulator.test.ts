@@ -68,7 +68,7 @@ describe('Graph emulator', () => {
   const running: GraphEmulator[] = [];
 
   async function start(options: GraphEmulatorOptions = {}): Promise<GraphClient> {
-    const emulator = await startGraphEmulator({ now: () => NOW, ...options });
+    const emulator = await startGraphEmulator({ now: () => NOW, allowHttpNotificationUrls: true, ...options });
     running.push(emulator);
     const client = new GraphClient(emulator);
     expect((await client.signIn()).status).toBe(200);
@@ -241,9 +241,9 @@ describe('Graph emulator', () => {
       const answer = await client.graph('POST', '/$batch', {
         requests: [
           { id: '1', method: 'POST', url: '/subscriptions', headers: { 'Content-Type': 'application/json' }, body: subscriptionBody(receiver, 'carol@contoso.com') },
-          { id: '2', method: 'POST', url: 'subscriptions', body: subscriptionBody(receiver, 'missing-dave@contoso.com') },
+          { id: '2', method: 'POST', url: 'subscriptions', headers: { 'content-type': 'application/json' }, body: subscriptionBody(receiver, 'missing-dave@contoso.com') },
           { id: '3', method: 'DELETE', url: '/subscriptions/unknown' },
-          { id: '4', method: 'POST', url: '/subscriptions', body: subscriptionBody(receiver, 'forbidden-erin@contoso.com') },
+          { id: '4', method: 'POST', url: '/subscriptions', headers: { 'Content-Type': 'application/json' }, body: subscriptionBody(receiver, 'forbidden-erin@contoso.com') },
         ],
       });
       expect(answer.status).toBe(200);
@@ -288,7 +288,7 @@ describe('Graph emulator', () => {
       const client = await start({ faults: { latencyMs: [20, 20] } });
       const id = (await client.graph('POST', '/subscriptions', subscriptionBody(receiver, 'frank@contoso.com'))).body.id as string;
       client.emulator.resetStats();
-      const requests = Array.from({ length: 6 }, (_, i) => ({ id: String(i), method: 'PATCH', url: `/subscriptions/${id}`, body: { expirationDateTime: inDays(2) } }));
+      const requests = Array.from({ length: 6 }, (_, i) => ({ id: String(i), method: 'PATCH', url: `/subscriptions/${id}`, headers: { 'Content-Type': 'application/json' }, body: { expirationDateTime: inDays(2) } }));
       const answer = await client.graph('POST', '/$batch', { requests });
       const responses = answer.body.responses as Array<{ status: number; body: { error?: { code: string } } }>;
       expect(responses.filter((r) => r.status === 200)).toHaveLength(4);
@@ -323,7 +323,7 @@ describe('Graph emulator', () => {
       const id = (await client.graph('POST', '/subscriptions', subscriptionBody(receiver, 'hank@contoso.com'))).body.id as string;
       const before = receiver.notifications.length;
       const sent = await fetch(`${client.emulator.url}/emulator/lifecycle`, { method: 'POST', body: JSON.stringify({ subscriptionId: id, event }) });
-      expect(await sent.json()).toEqual({ status: 202 });
+      expect(await sent.json()).toMatchObject({ status: 202, outcome: 'delivered' });
       expect(receiver.notifications[before]?.value[0]).toMatchObject({ subscriptionId: id, lifecycleEvent: event, clientState: 'secret-client-state' });
       expect(client.emulator.subscriptions().some((s) => s.id === id)).toBe(event !== 'subscriptionRemoved');
     });
@@ -363,13 +363,193 @@ describe('Graph emulator', () => {
       const stats = (await (await fetch(`${client.emulator.url}/emulator/stats`)).json()) as Record<string, number>;
       expect(stats).toMatchObject({ writes: 1, requests: 1, throttled: 0 });
       expect((await fetch(`${client.emulator.url}/emulator/stats/reset`, { method: 'POST' })).status).toBe(204);
-      expect(client.emulator.stats()).toEqual({ writes: 0, throttled: 0, requests: 0, maxConcurrentPerMailbox: 0 });
+      expect(client.emulator.stats()).toMatchObject({ writes: 0, throttled: 0, requests: 0, maxConcurrentPerMailbox: 0, delivery: { sent: 0, slow: 0 } });
     });
 
     it('rejects a malformed fault description with 400', async () => {
       const client = await start();
       const set = await fetch(`${client.emulator.url}/emulator/faults`, { method: 'POST', body: JSON.stringify({ errorRate: 2 }) });
       expect(set.status).toBe(400);
+    });
+  });
+  // Each rule below names the Microsoft Graph documentation page it follows.
+  describe('as documented', () => {
+    // api-reference/v1.0/api/subscription-post-subscriptions.md: one subscription per resource and change type; 409 otherwise
+    it('answers two concurrent identical creates with one 201 and one 409 naming the existing id', async () => {
+      const client = await start();
+      receiver.setDelay(0);
+      const body = subscriptionBody(receiver, 'race@contoso.com');
+      const answers = await Promise.all([client.graph('POST', '/subscriptions', body), client.graph('POST', '/subscriptions', body)]);
+      expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
+      const created = answers.find((a) => a.status === 201) as Answer;
+      const conflict = answers.find((a) => a.status === 409) as Answer;
+      expect((conflict.body.error as { message: string }).message).toContain(created.body.id as string);
+      expect(client.emulator.subscriptions()).toHaveLength(1);
+    });
+
+    // subscription-post-subscriptions.md: notificationUrl must be https
+    it('refuses http notification URLs unless started with the development flag', async () => {
+      const strict = await start({ allowHttpNotificationUrls: false });
+      const refused = await strict.graph('POST', '/subscriptions', subscriptionBody(receiver, 'plain@contoso.com'));
+      expect([refused.status, errorCode(refused)]).toEqual([400, 'ValidationError']);
+      expect(receiver.validations.length).toBeGreaterThanOrEqual(0);
+      const relaxed = await start({ allowHttpNotificationUrls: true });
+      expect((await relaxed.graph('POST', '/subscriptions', subscriptionBody(receiver, 'plain@contoso.com'))).status).toBe(201);
+    });
+
+    // subscription-list.md: paged with @odata.nextLink
+    it('lists more than 100 subscriptions in pages of 100 linked by @odata.nextLink', async () => {
+      const client = await start();
+      for (let i = 0; i < 105; i++) expect((await client.graph('POST', '/subscriptions', subscriptionBody(receiver, `pager${i}@contoso.com`))).status).toBe(201);
+      const first = await client.graph('GET', '/subscriptions');
+      expect((first.body.value as unknown[]).length).toBe(100);
+      const next = first.body['@odata.nextLink'] as string;
+      expect(next).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\.0\/subscriptions\?\$skiptoken=/);
+      const second = await client.graph('GET', next.slice(next.indexOf('/v1.0') + '/v1.0'.length));
+      expect((second.body.value as unknown[]).length).toBe(5);
+      expect(second.body['@odata.nextLink']).toBeUndefined();
+      const ids = [...(first.body.value as Array<{ id: string }>), ...(second.body.value as Array<{ id: string }>)].map((s) => s.id);
+      expect(new Set(ids).size).toBe(105);
+    });
+
+    // subscription-reauthorize.md: POST /subscriptions/{id}/reauthorize → 204
+    it('reauthorizes a subscription with 204 and answers 404 for an unknown one', async () => {
+      const client = await start();
+      const id = (await client.graph('POST', '/subscriptions', subscriptionBody(receiver, 'reauth@contoso.com'))).body.id as string;
+      expect((await client.graph('POST', `/subscriptions/${id}/reauthorize`)).status).toBe(204);
+      expect((await client.graph('POST', '/subscriptions/unknown/reauthorize')).status).toBe(404);
+    });
+
+    // concepts/json-batching.md: ids unique ignoring case
+    it('refuses batch ids that differ only in case', async () => {
+      const client = await start();
+      const answer = await client.graph('POST', '/$batch', { requests: [{ id: 'a', method: 'DELETE', url: '/subscriptions/x' }, { id: 'A', method: 'DELETE', url: '/subscriptions/y' }] });
+      expect(answer.status).toBe(400);
+    });
+
+    // concepts/json-batching.md: dependsOn orders requests; dependents of a failed request answer 424
+    it('runs dependsOn in order and answers 424 for the dependents of a failed request', async () => {
+      const client = await start();
+      const json = { 'Content-Type': 'application/json' };
+      const answer = await client.graph('POST', '/$batch', {
+        requests: [
+          { id: '1', method: 'POST', url: '/subscriptions', headers: json, body: subscriptionBody(receiver, 'missing-dep@contoso.com') },
+          { id: '2', method: 'POST', url: '/subscriptions', headers: json, body: subscriptionBody(receiver, 'dep@contoso.com'), dependsOn: ['1'] },
+          { id: '3', method: 'POST', url: '/subscriptions', headers: json, body: subscriptionBody(receiver, 'dep3@contoso.com') },
+          { id: '4', method: 'DELETE', url: '/subscriptions/whatever', dependsOn: ['3'] },
+        ],
+      });
+      const statuses = Object.fromEntries((answer.body.responses as Array<{ id: string; status: number }>).map((r) => [r.id, r.status]));
+      expect(statuses).toEqual({ '1': 404, '2': 424, '3': 201, '4': 404 });
+      expect(client.emulator.subscriptions().map((s) => s.mailbox)).toEqual(['dep3@contoso.com']);
+    });
+
+    // concepts/json-batching.md: Content-Type is required with a body
+    it('answers 400 for a batched request with a body and no Content-Type', async () => {
+      const client = await start();
+      const answer = await client.graph('POST', '/$batch', { requests: [{ id: '1', method: 'POST', url: '/subscriptions', body: subscriptionBody(receiver, 'ct@contoso.com') }] });
+      expect((answer.body.responses as Array<{ status: number }>)[0]?.status).toBe(400);
+    });
+
+    // concepts/throttling.md, "Throttling and batching": a batch with throttled requests may itself fail with 424
+    it('answers a throttled batch with 424 in that mode, each inner 429 with its own Retry-After', async () => {
+      const client = await start({ writeLimit: 1, faults: { throttledBatch: '424' } });
+      const requests = ['a', 'b'].map((id) => ({ id, method: 'DELETE', url: `/subscriptions/${id}` }));
+      const answer = await client.graph('POST', '/$batch', { requests });
+      expect(answer.status).toBe(424);
+      const responses = answer.body.responses as Array<{ status: number; headers: Record<string, string> }>;
+      expect(responses.map((r) => r.status).sort()).toEqual([404, 429]);
+      expect(Number(responses.find((r) => r.status === 429)?.headers['Retry-After'])).toBeGreaterThan(0);
+    });
+
+    // concepts/throttling-limits.md, "Outlook service limits": 10,000 requests per 10 minutes per app and mailbox; other mailboxes unaffected
+    it('limits requests per mailbox without slowing another mailbox', async () => {
+      const client = await start({ mailboxRequestLimit: 3 });
+      const ids: string[] = [];
+      for (const mailbox of ['busy@contoso.com', 'calm@contoso.com']) ids.push((await client.graph('POST', '/subscriptions', subscriptionBody(receiver, mailbox))).body.id as string);
+      const [busy, calm] = ids as [string, string];
+      const renew = (id: string) => client.graph('PATCH', `/subscriptions/${id}`, { expirationDateTime: inDays(2) });
+      expect([(await renew(busy)).status, (await renew(busy)).status]).toEqual([200, 200]);
+      const throttled = await renew(busy);
+      expect([throttled.status, errorCode(throttled)]).toEqual([429, 'ApplicationThrottled']);
+      expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await renew(calm)).status).toBe(200);
+      expect(client.emulator.stats()).toMatchObject({ throttledMailbox: 1 });
+    });
+
+    // resources/subscription.md: at most 1,000 Outlook subscriptions per mailbox
+    it('refuses a mailbox past its subscription cap with SubscriptionCountReached', async () => {
+      const client = await start({ subscriptionsPerMailbox: 2 });
+      for (const resource of ['events', 'contacts']) expect((await client.graph('POST', '/subscriptions', subscriptionBody(receiver, 'full@contoso.com', resource))).status).toBe(201);
+      const refused = await client.graph('POST', '/subscriptions', subscriptionBody(receiver, 'full@contoso.com', 'messages'));
+      expect(refused.status).toBe(403);
+      expect((refused.body.error as { message: string }).message).toContain('SubscriptionCountReached');
+      expect((await client.graph('POST', '/subscriptions', subscriptionBody(receiver, 'other@contoso.com', 'messages'))).status).toBe(201);
+    });
+  });
+
+  describe('organisation-wide faults', () => {
+    it('answers every mailbox call with 403 Authorization_RequestDenied while the app permission is revoked, until granted again', async () => {
+      const client = await start();
+      const id = (await client.graph('POST', '/subscriptions', subscriptionBody(receiver, 'perm@contoso.com'))).body.id as string;
+      const set = await fetch(`${client.emulator.url}/emulator/faults`, { method: 'POST', body: JSON.stringify({ appPermission: 'revoked' }) });
+      expect(set.status).toBe(200);
+      const create = await client.graph('POST', '/subscriptions', subscriptionBody(receiver, 'perm2@contoso.com'));
+      expect([create.status, errorCode(create)]).toEqual([403, 'Authorization_RequestDenied']);
+      const renew = await client.graph('PATCH', `/subscriptions/${id}`, { expirationDateTime: inDays(2) });
+      expect([renew.status, errorCode(renew)]).toEqual([403, 'Authorization_RequestDenied']);
+      await fetch(`${client.emulator.url}/emulator/faults`, { method: 'POST', body: JSON.stringify({ appPermission: 'granted' }) });
+      expect((await client.graph('PATCH', `/subscriptions/${id}`, { expirationDateTime: inDays(2) })).status).toBe(200);
+    });
+
+    it('refuses token requests with invalid_client AADSTS7000222 while the credentials are expired', async () => {
+      const client = await start();
+      const set = await fetch(`${client.emulator.url}/emulator/faults`, { method: 'POST', body: JSON.stringify({ credentials: 'expired' }) });
+      expect(set.status).toBe(200);
+      const refused = await client.signIn();
+      expect(refused.status).toBe(401);
+      expect(refused.body).toMatchObject({ error: 'invalid_client' });
+      expect(refused.body.error_description).toMatch(/AADSTS7000222/);
+      expect(client.emulator.stats().tokensRefused).toBe(1);
+    });
+
+    it('rejects an unknown fault with 400', async () => {
+      const client = await start();
+      const set = await fetch(`${client.emulator.url}/emulator/faults`, { method: 'POST', body: JSON.stringify({ appPermission: 'maybe' }) });
+      expect(set.status).toBe(400);
+    });
+  });
+
+  // concepts/change-notifications-delivery-webhooks.md, "Throttling": slow answers mark the endpoint slow, then drop
+  describe('delivery deadline', () => {
+    it('counts answers after the slow mark, and drops new notifications once the slow share passes 15 %', async () => {
+      const client = await start({ delivery: { slowMs: 50, deadlineMs: 2_000 } });
+      const id = (await client.graph('POST', '/subscriptions', subscriptionBody(receiver, 'slowpoke@contoso.com'))).body.id as string;
+      receiver.setDelay(100);
+      try {
+        for (let i = 0; i < 20; i++) expect(await client.emulator.sendChangeNotification(id)).toBe(202);
+        const stats = (await (await fetch(`${client.emulator.url}/emulator/stats`)).json()) as { delivery: { slow: number; endpoints: Array<{ state: string; slowShare: number }> } };
+        expect(stats.delivery.slow).toBe(20);
+        expect(stats.delivery.endpoints[0]).toMatchObject({ state: 'drop', slowShare: 1 });
+        const dropped = await fetch(`${client.emulator.url}/emulator/notify`, { method: 'POST', body: JSON.stringify({ subscriptionId: id }) });
+        expect(await dropped.json()).toMatchObject({ status: null, outcome: 'dropped' });
+        expect(client.emulator.stats().delivery.dropped).toBe(1);
+      } finally {
+        receiver.setDelay(0);
+      }
+    });
+
+    it('gives up on an endpoint that does not answer within the deadline', async () => {
+      const client = await start({ delivery: { slowMs: 50, deadlineMs: 100 } });
+      const id = (await client.graph('POST', '/subscriptions', subscriptionBody(receiver, 'sleepy@contoso.com'))).body.id as string;
+      receiver.setDelay(400);
+      try {
+        const sent = await fetch(`${client.emulator.url}/emulator/notify`, { method: 'POST', body: JSON.stringify({ subscriptionId: id, count: 3 }) });
+        expect(await sent.json()).toMatchObject({ status: null, outcome: 'timed_out', slow: true });
+        expect(client.emulator.stats().delivery).toMatchObject({ timedOut: 1, failed: 1 });
+      } finally {
+        receiver.setDelay(0);
+      }
     });
   });
 });

@@ -74,7 +74,7 @@ describe('Graph MailProvider against the emulator', () => {
   let calls: string[];
 
   async function setUp(options: GraphEmulatorOptions = {}): Promise<void> {
-    emulator = await startGraphEmulator({ writeLimit: 10, writeWindowSeconds: 1, ...options });
+    emulator = await startGraphEmulator({ writeLimit: 10, writeWindowSeconds: 1, allowHttpNotificationUrls: true, ...options });
     config = configFor(emulator, receiver);
     calls = [];
   }
@@ -136,14 +136,26 @@ describe('Graph MailProvider against the emulator', () => {
     expect(results[2]?.ok).toBe(true);
   });
 
-  it('reports a duplicate create as exists, and finds the existing subscription', async () => {
+  it('reports a duplicate create as exists, naming the existing subscription from the 409 message', async () => {
     await setUp();
     const mail = provider();
     const [first] = await mail.apply(creates('E1', 'dan@contoso.com', ['events']));
     const [second] = await mail.apply(creates('E1', 'dan@contoso.com', ['events']));
-    expect(failureOf(second)).toMatchObject({ failure: 'exists', status: 409 });
-    expect(await mail.findExisting('dan@contoso.com', 'events')).toEqual([(first as { subscriptionId: string }).subscriptionId]);
-    expect(await mail.findExisting('dan@contoso.com', 'contacts')).toEqual([]);
+    expect(failureOf(second)).toMatchObject({ failure: 'exists', status: 409, existingId: (first as { subscriptionId: string }).subscriptionId });
+  });
+
+  it('lists the tenant page by page, following @odata.nextLink', async () => {
+    await setUp({ writeLimit: 500 });
+    const mail = provider({ limiter: new WriteLimiter({ limit: 500, windowMs: 1000 }) });
+    const results = await mail.apply(Array.from({ length: 35 }, (_, i) => creates(`L${i}`, `lister${i}@contoso.com`)).flat()); // 105
+    expect(results.every((r) => r.ok)).toBe(true);
+    const first = await mail.listSubscriptions(null);
+    expect(first.items).toHaveLength(100);
+    expect(first.next).toEqual(expect.stringContaining('$skiptoken='));
+    const second = await mail.listSubscriptions(first.next);
+    expect(second).toMatchObject({ next: null });
+    expect(new Set([...first.items, ...second.items].map((s) => s.id)).size).toBe(105);
+    expect(second.items[0]).toMatchObject({ notificationUrl: receiver.url, resource: expect.stringMatching(/^users\//) });
   });
 
   it('reports renew and delete of a subscription Graph no longer has as gone', async () => {
@@ -190,22 +202,29 @@ describe('Graph MailProvider against the emulator', () => {
     expect(emulator.stats()).toMatchObject({ maxConcurrentPerMailbox: 4, throttled: 0 });
   });
 
-  it('ends as transient after bounded retries of 5xx', async () => {
+  it('ends a tenant-wide 5xx (every mailbox of the batch) as unavailable (SERVICE) after bounded retries, charged to nobody', async () => {
     await setUp({ faults: { errorRate: 1 } });
-    const [result] = await provider({ maxTransientRetries: 1 }).apply(creates('E1', 'gus@contoso.com', ['events']));
-    expect(failureOf(result)).toMatchObject({ failure: 'transient', status: 503 });
+    const results = await provider({ maxTransientRetries: 1 }).apply([...creates('E1', 'gus@contoso.com', ['events']), ...creates('E2', 'gil@contoso.com', ['events'])]);
+    for (const result of results) expect(failureOf(result)).toMatchObject({ failure: 'unavailable', cause: 'SERVICE', status: 503 });
     expect(batchCalls()).toBe(2);
   });
 
-  it('ends as transient when Graph cannot be reached, without throwing', async () => {
+  it("ends one mailbox's persistent 5xx as transient for that member after bounded retries", async () => {
+    await setUp({ faults: { errorRate: 1 } });
+    const [result] = await provider({ maxTransientRetries: 1 }).apply(creates('E1', 'gus@contoso.com', ['events']));
+    expect(failureOf(result)).toMatchObject({ failure: 'transient', status: 503 });
+  });
+
+  it('ends as unavailable when Graph cannot be reached, without throwing', async () => {
     await setUp();
     await emulator.stop();
     const results = await provider({ maxTransientRetries: 0 }).apply(creates('E1', 'hal@contoso.com', ['events', 'contacts']));
     expect(results.map((r) => failureOf(r))).toEqual([
-      expect.objectContaining({ failure: 'transient', status: 0, code: 'NetworkError' }),
-      expect.objectContaining({ failure: 'transient', status: 0, code: 'NetworkError' }),
+      // the token endpoint is the emulator too: identity or Graph, unreachable is an outage, not the member's fault
+      expect.objectContaining({ failure: 'unavailable', cause: 'SERVICE', status: 0 }),
+      expect.objectContaining({ failure: 'unavailable', cause: 'SERVICE', status: 0 }),
     ]);
-    emulator = await startGraphEmulator(); // afterEach stops it
+    emulator = await startGraphEmulator({ allowHttpNotificationUrls: true }); // afterEach stops it
   });
 
   it('reuses its app-only token across calls', async () => {
@@ -222,5 +241,79 @@ describe('Graph MailProvider against the emulator', () => {
     const [result] = await provider({}, secrets).apply(creates('E1', 'kim@contoso.com', ['events']));
     expect(result?.ok).toBe(true);
     expect(secrets.refreshes).toBe(1);
+  });
+  describe('$batch per json-batching and throttling', () => {
+    it('reads responses[] of a batch answered 424 and honours each inner Retry-After: every operation ends done, nobody charged', async () => {
+      await setUp({ writeLimit: 4, faults: { throttledBatch: '424' } }); // Graph allows 4 writes per second...
+      const mail = provider({ limiter: new WriteLimiter({ limit: 20, windowMs: 1000 }) }); // ...the client believes 20
+      const results = await mail.apply(Array.from({ length: 3 }, (_, i) => creates(`B${i}`, `batcher${i}@contoso.com`)).flat()); // 9
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(emulator.stats().throttled).toBeGreaterThan(0);
+      expect(emulator.subscriptions()).toHaveLength(9);
+    });
+
+    it("slows only the mailbox Graph throttled: another mailbox's operations go through and the tenant's writers are not paused", async () => {
+      await setUp({ writeLimit: 100, mailboxRequestLimit: 2 });
+      const limiter = new WriteLimiter({ limit: 100, windowMs: 1000 });
+      const mail = provider({ limiter, maxThrottledAttempts: 0 });
+      const results = await mail.apply([...creates('BUSY', 'busy@contoso.com'), ...creates('CALM', 'calm@contoso.com', ['events', 'contacts'])]);
+      const busy = results.slice(0, 3);
+      const calm = results.slice(3);
+      expect(calm.every((r) => r.ok)).toBe(true);
+      expect(busy.filter((r) => r.ok)).toHaveLength(2);
+      expect(failureOf(busy.find((r) => !r.ok))).toMatchObject({ failure: 'transient', status: 429, code: 'ApplicationThrottled' });
+      expect(limiter.pausedForMs()).toBe(0);
+    });
+
+    it("pauses every writer for a tenant-level 429", async () => {
+      await setUp({ writeLimit: 1 });
+      const limiter = new WriteLimiter({ limit: 20, windowMs: 1000 });
+      const results = await provider({ limiter, maxThrottledAttempts: 0 }).apply(creates('T1', 'tenant@contoso.com', ['events', 'contacts']));
+      expect(results.filter((r) => !r.ok).map((r) => failureOf(r).code)).toEqual(['TooManyRequests']);
+      expect(limiter.pausedForMs()).toBeGreaterThan(0);
+    });
+
+    it("treats SubscriptionCountReached as that mailbox's problem: transient for it, the others unaffected", async () => {
+      await setUp({ subscriptionsPerMailbox: 2 });
+      const results = await provider().apply([...creates('FULL', 'full@contoso.com'), ...creates('ROOM', 'room@contoso.com', ['events'])]);
+      expect(results.filter((r) => !r.ok).map((r) => failureOf(r))).toEqual([expect.objectContaining({ failure: 'transient', code: 'SubscriptionCountReached' })]);
+      expect(results[3]?.ok).toBe(true);
+    });
+  });
+
+  describe('organisation-level failures are never charged to a member', () => {
+    it('answers unavailable (PERMISSION) while the app permission is revoked, and a mailbox reason for a mailbox-specific 403', async () => {
+      await setUp();
+      emulator.setFaults({ appPermission: 'revoked' });
+      const [revoked] = await provider().apply(creates('P1', 'perm@contoso.com', ['events']));
+      expect(failureOf(revoked)).toMatchObject({ failure: 'unavailable', cause: 'PERMISSION', status: 403, code: 'Authorization_RequestDenied' });
+      emulator.setFaults({ appPermission: 'granted' });
+      const [forbidden] = await provider().apply(creates('P2', 'forbidden-p2@contoso.com', ['events']));
+      expect(failureOf(forbidden)).toMatchObject({ failure: 'permanent', reason: 'MAILBOX_ACCESS_DENIED', code: 'ErrorAccessDenied' });
+    });
+
+    it('answers unavailable (CREDENTIALS) when the identity platform refuses expired credentials', async () => {
+      await setUp();
+      emulator.setFaults({ credentials: 'expired' });
+      const [result] = await provider().apply(creates('C1', 'cred@contoso.com', ['events']));
+      expect(failureOf(result)).toMatchObject({ failure: 'unavailable', cause: 'CREDENTIALS' });
+      expect(emulator.stats().requests).toBe(0);
+    });
+
+    it('answers unavailable (UNAUTHORIZED) when Graph refuses a fresh token too (batch-level 401)', async () => {
+      await setUp();
+      const refusing: typeof fetch = (input, init) => {
+        const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+        calls.push(url);
+        if (url.endsWith('/$batch')) {
+          return Promise.resolve(new Response(JSON.stringify({ error: { code: 'InvalidAuthenticationToken', message: 'Access token validation failure.' } }), { status: 401 }));
+        }
+        return fetch(input, init);
+      };
+      const [result] = await provider({ fetch: refusing }).apply(creates('U1', 'unauth@contoso.com', ['events']));
+      expect(failureOf(result)).toMatchObject({ failure: 'unavailable', cause: 'UNAUTHORIZED', status: 401 });
+      expect(batchCalls()).toBe(2);
+      expect(tokenCalls()).toBe(2);
+    });
   });
 });

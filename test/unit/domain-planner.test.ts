@@ -245,6 +245,27 @@ describe('applyOutcomes', () => {
     expect(effects.state).toEqual(state);
   });
 
+  it("keeps the existing id of an 'exists' for the re-check", () => {
+    const result: ProviderResult = { ok: false, failure: 'exists', existingId: 'sub-1', status: 409, code: 'Conflict', message: 'exists' };
+    expect(run(null, [{ action: create(), result }]).needsAdoption).toEqual([{ ...create(), existingId: 'sub-1' }]);
+  });
+
+  it("charges nobody for 'unavailable' (credentials, permission, an outage): state and rows unchanged, whatever the streak", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 9 }), fc.constantFrom('CREDENTIALS', 'UNAUTHORIZED', 'PERMISSION', 'SERVICE'), (streak, cause) => {
+        const state: ReconcileState = { ...initialReconcileState(), consecutiveFailures: streak };
+        const result = { ok: false, failure: 'unavailable', cause, status: 403, code: 'Authorization_RequestDenied', message: 'denied' } as ProviderResult;
+        const effects = run(state, [
+          { action: create('events'), result },
+          { action: { kind: 'renew', resource: 'contacts', subscriptionId: 'co', expiresAt: inMinutes(4320) }, result },
+          { action: { kind: 'delete', resource: 'messages', subscriptionId: 'me' }, result },
+        ]);
+        expect(effects.state).toEqual(state);
+        expect(effects.subscriptions).toEqual({ upsert: [], remove: [] });
+      }),
+    );
+  });
+
   it("forgets on 'gone': renew (to recreate next run) and delete (removal done)", () => {
     const gone: ProviderResult = { ok: false, failure: 'gone', status: 404, code: 'ResourceNotFound', message: 'gone' };
     const effects = run(null, [

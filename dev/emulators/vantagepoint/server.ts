@@ -10,6 +10,7 @@ import {
 } from '../../../shared/adapters/vantagepoint/wire';
 import { ListingError, pageOf, selectFields } from './listing';
 import defaultSeed from './seed.json';
+import { ActivitiesHub, Answer, RestProblem } from './activities';
 
 /**
  * The emulator's data: users (with a password when they may sign in) and employees, in the
@@ -50,6 +51,8 @@ export interface VantagepointEmulator {
   grantCount(grantType: 'password' | 'refresh_token'): number;
   /** Changes a user record as an administrator would in Settings > Security > Users (tests: a role or status lost). */
   updateUser(username: string, patch: Partial<Pick<SeedData['users'][number], 'Status' | 'Role' | 'Employee'>>): void;
+  /** the Activities hub (dev/emulators/vantagepoint/activities.ts): records, write requests, behaviour where Deltek documents none */
+  activities: ActivitiesHub;
 }
 
 export const LOCAL_CLIENT_ID = 'connect-local';
@@ -111,6 +114,7 @@ class VantagepointState {
   private readonly users: Map<string, SeedData['users'][number]>;
   readonly requests = new Map<string, number>();
   readonly grants = { password: 0, refresh_token: 0 };
+  readonly activities: ActivitiesHub;
 
   constructor(
     seed: SeedData,
@@ -121,6 +125,7 @@ class VantagepointState {
     private readonly database: string,
   ) {
     this.clientSecret = clientSecret;
+    this.activities = new ActivitiesHub(now);
     this.employees = new Map(seed.employees.map((e) => [e.Employee.toLowerCase(), e]));
     this.users = new Map(seed.users.map((u) => [u.Username.toLowerCase(), u]));
   }
@@ -270,7 +275,8 @@ async function handle(state: VantagepointState, req: http.IncomingMessage, url: 
     }
     return state.token(new URLSearchParams(await readBody(req)));
   }
-  state.authenticate(req.headers.authorization);
+  const username = state.authenticate(req.headers.authorization);
+  if (/^\/api\/(activity|codeTable)(\/|$)/i.test(url.pathname)) return activityRoutes(state, req, url, username);
   if (req.method !== 'GET') throw restError(405, 'Method not allowed.', 'Only GET is emulated.');
   for (const [pattern, route] of ROUTES) {
     const match = pattern.exec(url.pathname);
@@ -283,6 +289,24 @@ async function handle(state: VantagepointState, req: http.IncomingMessage, url: 
     }
   }
   throw restError(404, 'Not found.', `No emulated endpoint at ${url.pathname}.`);
+}
+
+async function activityRoutes(state: VantagepointState, req: http.IncomingMessage, url: URL, username: string): Promise<unknown> {
+  const text = await readBody(req);
+  let body: unknown;
+  try {
+    body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
+  } catch {
+    throw restError(400, 'The request is invalid.', 'The body is not valid JSON.');
+  }
+  try {
+    const answer = state.activities.handle(req.method ?? 'GET', url, body, username, req.headers);
+    if (answer === undefined) throw restError(404, 'Not found.', `No emulated endpoint at ${url.pathname}.`);
+    return answer;
+  } catch (err) {
+    if (err instanceof RestProblem) throw restError(err.status, err.message, err.detail);
+    throw err;
+  }
 }
 
 export async function startVantagepointEmulator(options: VantagepointEmulatorOptions = {}): Promise<VantagepointEmulator> {
@@ -299,11 +323,15 @@ export async function startVantagepointEmulator(options: VantagepointEmulatorOpt
     const url = new URL(req.url ?? '/', 'http://emulator');
     state.requests.set(url.pathname, (state.requests.get(url.pathname) ?? 0) + 1);
     handle(state, req, url, missing)
-      .then((body) => ({ status: 200, body }))
+      .then((body) => (body instanceof Answer ? { status: body.status, body: body.body } : { status: 200, body }))
       .catch((err: unknown) =>
         err instanceof HttpProblem ? { status: err.status, body: err.body } : { status: 500, body: { message: 'Internal error.', detail: String(err) } },
       )
       .then(({ status, body }) => {
+        if (body === undefined) {
+          res.writeHead(status).end();
+          return;
+        }
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify(body));
       });
@@ -316,5 +344,6 @@ export async function startVantagepointEmulator(options: VantagepointEmulatorOpt
     requestCount: (path) => (path === undefined ? [...state.requests.values()].reduce((a, b) => a + b, 0) : (state.requests.get(path) ?? 0)),
     grantCount: (grantType) => state.grants[grantType],
     updateUser: (username, patch) => state.updateUser(username, patch),
+    activities: state.activities,
   };
 }

@@ -85,6 +85,11 @@ export class WriteLimiter {
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
   }
 
+  /** ms left of the current pause (0 when not paused), for diagnostics and tests. */
+  pausedForMs(): number {
+    return Math.max(0, this.pausedUntil - this.clock.now());
+  }
+
   /** Writes counted in the current window (for diagnostics and tests). */
   inWindow(): number {
     this.prune(this.clock.now());

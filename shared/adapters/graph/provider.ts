@@ -7,11 +7,10 @@
  */
 import type { TokenCredential } from '@azure/identity';
 import type { Config } from '../../config';
-import type { MailResource } from '../../domain/model';
-import type { MailOperation, MailOperationResult, MailProvider, SecretSource } from '../../ports';
-import { CachedCredential, createGraphCredential, GRAPH_SCOPE, type RefreshableCredential } from './credential';
+import type { MailOperation, MailOperationResult, MailProvider, ProviderSubscription, SecretSource } from '../../ports';
+import { CachedCredential, createGraphCredential, GRAPH_SCOPE, TokenRequestError, type RefreshableCredential } from './credential';
 import { defaultListLimiter, defaultMailboxSemaphore, defaultWriteLimiter, type KeyedSemaphore, type WriteLimiter } from './limiter';
-import { classify, retryAfterMs, toBatchRequest, type BatchResponse, type Verdict } from './operations';
+import { classify, retryAfterMs, toBatchRequest, unavailable, type BatchResponse, type Verdict } from './operations';
 import type { TenantShare } from './share';
 
 export interface MailProviderOptions {
@@ -20,8 +19,10 @@ export interface MailProviderOptions {
   limiter?: WriteLimiter;
   /** divides the tenant's write limit among scaled-out instances (refreshed before each apply) */
   share?: TenantShare;
-  /** paces findExisting (Graph's list endpoint: 25 calls per 20 s per tenant) */
+  /** paces the subscription list (Graph: 25 calls per 20 s per app per tenant) */
   listLimiter?: WriteLimiter;
+  /** divides the tenant's list budget among scaled-out instances, like `share` for writes */
+  listShare?: TenantShare;
   sleep?: (ms: number) => Promise<void>;
   /** clock used with sleep for retry times */
   now?: () => number;
@@ -40,7 +41,7 @@ export interface MailProviderOptions {
 const MAX_BATCH = 20;
 
 interface SubscriptionListPage {
-  value?: Array<{ id?: unknown; resource?: unknown }>;
+  value?: Array<{ id?: unknown; resource?: unknown; notificationUrl?: unknown; expirationDateTime?: unknown }>;
   '@odata.nextLink'?: string;
 }
 
@@ -49,6 +50,8 @@ interface Work {
   op: MailOperation;
   throttled: number;
   failures: number;
+  /** 401s seen (one more try with a fresh token is allowed) */
+  unauthorized: number;
   notBefore: number;
 }
 
@@ -68,6 +71,9 @@ class GraphMailProvider implements MailProvider {
   private readonly maxRetries: number;
   private readonly timeoutMs: number;
   private readonly share: TenantShare | undefined;
+  private readonly listShare: TenantShare | undefined;
+  /** employee (mailbox) → until when Graph asked us to leave it alone */
+  private readonly mailboxHolds = new Map<string, number>();
 
   constructor(
     private readonly baseUrl: string,
@@ -82,6 +88,7 @@ class GraphMailProvider implements MailProvider {
     this.sleep = options.sleep ?? realSleep;
     this.now = options.now ?? Date.now;
     this.share = options.share;
+    this.listShare = options.listShare;
     this.maxBatches = options.maxBatchesInFlight ?? 8;
     this.maxThrottled = options.maxThrottledAttempts ?? 8;
     this.maxRetries = options.maxTransientRetries ?? 3;
@@ -91,7 +98,7 @@ class GraphMailProvider implements MailProvider {
   async apply(operations: MailOperation[]): Promise<MailOperationResult[]> {
     if (operations.length > 0) await this.share?.refresh();
     const results: MailOperationResult[] = new Array<MailOperationResult>(operations.length);
-    const queue: Work[] = operations.map((op, index) => ({ index, op, throttled: 0, failures: 0, notBefore: 0 }));
+    const queue: Work[] = operations.map((op, index) => ({ index, op, throttled: 0, failures: 0, unauthorized: 0, notBefore: 0 }));
     const inFlight = new Set<Promise<void>>();
     while (queue.length > 0 || inFlight.size > 0) {
       const batch = inFlight.size < this.maxBatches ? this.takeBatch(queue) : [];
@@ -105,22 +112,29 @@ class GraphMailProvider implements MailProvider {
     return results;
   }
 
-  async findExisting(mailbox: string, resource: MailResource): Promise<string[]> {
-    const wanted = `users/${mailbox}/${resource}`.toLowerCase();
-    const ids: string[] = [];
-    for (let url: string | undefined = `${this.baseUrl}/subscriptions`; url; ) {
-      const page = await this.listPage(url);
-      for (const sub of page.value ?? []) {
-        if (typeof sub.id === 'string' && typeof sub.resource === 'string' && sub.resource.replace(/^\//, '').toLowerCase() === wanted) ids.push(sub.id);
-      }
-      url = page['@odata.nextLink'];
-    }
-    return ids;
+  async listSubscriptions(cursor: string | null): Promise<{ items: ProviderSubscription[]; next: string | null }> {
+    // Only Graph's own nextLink is followed: a cursor pointing elsewhere would carry our token away.
+    const url = cursor && cursor.startsWith(`${this.baseUrl}/subscriptions`) ? cursor : `${this.baseUrl}/subscriptions`;
+    const page = await this.listPage(url);
+    const items = (page.value ?? []).flatMap((sub): ProviderSubscription[] =>
+      typeof sub.id === 'string' && typeof sub.resource === 'string'
+        ? [
+            {
+              id: sub.id,
+              resource: sub.resource.replace(/^\//, ''),
+              notificationUrl: typeof sub.notificationUrl === 'string' ? sub.notificationUrl : null,
+              expiresAt: typeof sub.expirationDateTime === 'string' ? sub.expirationDateTime : null,
+            },
+          ]
+        : [],
+    );
+    return { items, next: page['@odata.nextLink'] ?? null };
   }
 
   /** One page of GET /subscriptions, waiting out 429s a bounded number of times; throws otherwise. */
   private async listPage(url: string): Promise<SubscriptionListPage> {
     for (let attempt = 0; ; attempt++) {
+      await this.listShare?.refresh();
       await this.listLimiter.acquire(1);
       const { token } = await this.credential.getToken(GRAPH_SCOPE);
       const response = await this.fetchImpl(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
@@ -133,7 +147,7 @@ class GraphMailProvider implements MailProvider {
     }
   }
 
-  /** Up to 20 operations that are due and whose mailbox has a free slot; they leave the queue. */
+  /** Up to 20 operations that are due and whose mailbox has a free slot and is not held back; they leave the queue. */
   private takeBatch(queue: Work[]): Work[] {
     const now = this.now();
     const batch: Work[] = [];
@@ -141,7 +155,7 @@ class GraphMailProvider implements MailProvider {
     const size = Math.min(MAX_BATCH, this.limiter.limit);
     for (let i = 0; i < queue.length && batch.length < size; ) {
       const work = queue[i] as Work;
-      if (work.notBefore <= now && this.mailboxes.tryAcquire(work.op.employeeId)) {
+      if (work.notBefore <= now && this.mailboxFree(work.op.employeeId, now) && this.mailboxes.tryAcquire(work.op.employeeId)) {
         batch.push(work);
         queue.splice(i, 1);
       } else {
@@ -151,11 +165,20 @@ class GraphMailProvider implements MailProvider {
     return batch;
   }
 
+  /** A mailbox Graph throttled is held back until its Retry-After; the others go on. */
+  private mailboxFree(key: string, now: number): boolean {
+    const until = this.mailboxHolds.get(key);
+    if (until === undefined) return true;
+    if (until > now) return false;
+    this.mailboxHolds.delete(key);
+    return true;
+  }
+
   /** Waits until something could let more work go: a batch ends, a retry falls due, a mailbox slot frees. */
   private async nextChange(queue: Work[], inFlight: Set<Promise<void>>): Promise<void> {
     const now = this.now();
     const waits: Array<Promise<unknown>> = [...inFlight, this.mailboxes.whenReleased()];
-    const due = queue.map((w) => w.notBefore).filter((t) => t > now);
+    const due = queue.map((w) => Math.max(w.notBefore, this.mailboxHolds.get(w.op.employeeId) ?? 0)).filter((t) => t > now);
     if (due.length > 0) waits.push(this.sleep(Math.min(...due) - now));
     await Promise.race(waits);
   }
@@ -164,23 +187,35 @@ class GraphMailProvider implements MailProvider {
     try {
       await this.limiter.acquire(batch.length);
       const responses = await this.postBatch(batch);
-      batch.forEach((work, i) => {
+      const verdicts = batch.map((work, i): Verdict => {
         const answer = responses.get(String(i + 1));
-        const verdict: Verdict = answer
-          ? classify(work.op, answer)
-          : { kind: 'retry', retryAfterMs: null, status: 502, code: 'MissingBatchResponse', message: 'Graph returned no answer for this request.' };
-        this.settle(work, verdict, queue, results);
+        return answer ? classify(work.op, answer) : { kind: 'retry', retryAfterMs: null, status: 502, code: 'MissingBatchResponse', message: 'Graph returned no answer for this request.' };
       });
+      // Every request of a batch spanning several mailboxes failing with 5xx is the service failing,
+      // not these mailboxes; one mailbox's requests all failing is that mailbox's (charged) problem.
+      const mailboxes = new Set(batch.map((w) => w.op.employeeId)).size;
+      const tenantWide = mailboxes > 1 && verdicts.every((v) => v.kind === 'retry' && v.status >= 500);
+      batch.forEach((work, i) => this.settle(work, verdicts[i] as Verdict, queue, results, tenantWide));
     } catch (err) {
       const verdict = verdictOfBatchFailure(err);
-      for (const work of batch) this.settle(work, verdict, queue, results);
+      for (const work of batch) this.settle(work, verdict, queue, results, true);
     } finally {
       for (const work of batch) this.mailboxes.release(work.op.employeeId);
     }
   }
 
+  /**
+   * One $batch call. `responses[]` is read whatever the batch's own status: Graph may answer a
+   * batch holding throttled requests with 424, each inner 429 with its own Retry-After
+   * (concepts/throttling.md). Only a batch without `responses[]` fails as a whole.
+   */
   private async postBatch(batch: Work[]): Promise<Map<string, BatchResponse>> {
-    const { token } = await this.credential.getToken(GRAPH_SCOPE);
+    let token: string;
+    try {
+      token = (await this.credential.getToken(GRAPH_SCOPE)).token;
+    } catch (err) {
+      throw new CredentialFailure(err);
+    }
     const response = await this.fetchImpl(`${this.baseUrl}/$batch`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
@@ -189,32 +224,54 @@ class GraphMailProvider implements MailProvider {
     });
     const body = (await response.json().catch(() => null)) as { responses?: BatchResponse[] } | null;
     if (response.status === 401) this.credential.invalidate();
-    if (!response.ok || !Array.isArray(body?.responses)) throw new BatchFailure(response.status, response.headers, body);
+    if (!Array.isArray(body?.responses)) throw new BatchFailure(response.status, response.headers, body);
+    if (body.responses.some((r) => r.status === 401)) this.credential.invalidate();
     return new Map(body.responses.map((r) => [String(r.id), r]));
   }
 
-  private settle(work: Work, verdict: Verdict, queue: Work[], results: MailOperationResult[]): void {
+  private settle(work: Work, verdict: Verdict, queue: Work[], results: MailOperationResult[], tenantWide: boolean): void {
     if (verdict.kind === 'done') {
       results[work.index] = verdict.result;
       return;
     }
     const delay = this.retryDelay(work, verdict);
-    if (delay === null) {
-      const retryAfterMs = verdict.retryAfterMs ?? undefined;
-      results[work.index] = { ok: false, failure: 'transient', status: verdict.status, code: verdict.code, message: verdict.message, ...(retryAfterMs ? { retryAfterMs } : {}) };
+    if (delay !== null) {
+      work.notBefore = this.now() + delay;
+      queue.push(work);
       return;
     }
-    work.notBefore = this.now() + delay;
-    queue.push(work);
+    // Out of attempts: who is to blame decides whether the member is charged.
+    const { status, code, message } = verdict;
+    if (verdict.kind === 'reauthenticate') {
+      results[work.index] = unavailable(verdict.code === CREDENTIALS_CODE ? 'CREDENTIALS' : 'UNAUTHORIZED', status, code, message);
+      return;
+    }
+    if (verdict.kind === 'retry' && tenantWide) {
+      results[work.index] = unavailable('SERVICE', status, code, message);
+      return;
+    }
+    const retryAfter = verdict.retryAfterMs ?? undefined;
+    results[work.index] = { ok: false, failure: 'transient', status, code, message, ...(retryAfter ? { retryAfterMs: retryAfter } : {}) };
   }
 
   /** ms before the next attempt, or null when the operation has used its attempts. */
   private retryDelay(work: Work, verdict: Retryable): number | null {
     if (verdict.kind === 'throttled') {
-      // Graph's Retry-After is for the whole app: hold every writer back, not just this one.
-      this.limiter.pause(verdict.retryAfterMs);
+      if (verdict.scope === 'tenant') {
+        // The tenant's write limit: hold every writer back, not just this one.
+        this.limiter.pause(verdict.retryAfterMs);
+      } else {
+        // One mailbox's limit does not affect the others (throttling-limits.md, Outlook service limits).
+        const key = work.op.employeeId;
+        this.mailboxHolds.set(key, Math.max(this.mailboxHolds.get(key) ?? 0, this.now() + verdict.retryAfterMs));
+      }
       work.throttled++;
       return work.throttled > this.maxThrottled ? null : verdict.retryAfterMs;
+    }
+    if (verdict.kind === 'reauthenticate') {
+      // A token can expire in flight: one more try with a fresh one; a second refusal is the app's problem.
+      work.unauthorized++;
+      return verdict.code === CREDENTIALS_CODE || work.unauthorized > 1 ? null : 0;
     }
     work.failures++;
     if (work.failures > this.maxRetries) return null;
@@ -222,6 +279,8 @@ class GraphMailProvider implements MailProvider {
     return Math.max(backoff, verdict.retryAfterMs ?? 0);
   }
 }
+
+const CREDENTIALS_CODE = 'CredentialUnavailable';
 
 /** The $batch call itself failed: its status decides for every operation in it. */
 class BatchFailure extends Error {
@@ -234,15 +293,36 @@ class BatchFailure extends Error {
   }
 }
 
+/** No token: the identity platform refused the app's credentials, or could not be reached. */
+class CredentialFailure extends Error {
+  constructor(readonly reason: unknown) {
+    super(`No Graph token: ${reason instanceof Error ? reason.message : String(reason)}`);
+  }
+}
+
+function isTimeout(err: unknown): boolean {
+  const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+  return name === 'TimeoutError' || name === 'AbortError';
+}
+
 function verdictOfBatchFailure(err: unknown): Verdict {
+  if (err instanceof CredentialFailure) {
+    const refused = err.reason instanceof TokenRequestError ? err.reason.status < 500 : /invalid_client|AADSTS/.test(err.message);
+    // A refusal is the app's credentials; an unreachable identity platform is retried like Graph itself.
+    return refused
+      ? { kind: 'reauthenticate', status: err.reason instanceof TokenRequestError ? err.reason.status : 401, code: CREDENTIALS_CODE, message: err.message }
+      : { kind: 'retry', retryAfterMs: null, status: 0, code: 'IdentityUnreachable', message: err.message };
+  }
   if (err instanceof BatchFailure) {
     const verdict = classify({ kind: 'delete', employeeId: '', subscriptionId: '' }, { status: err.status, body: err.body });
-    if (verdict.kind === 'throttled') return { ...verdict, retryAfterMs: retryAfterMs(err.headers) ?? 1000 };
+    if (verdict.kind === 'throttled') return { ...verdict, scope: 'tenant', retryAfterMs: retryAfterMs(err.headers) ?? 1000 };
     if (verdict.kind === 'retry') return { ...verdict, retryAfterMs: retryAfterMs(err.headers) };
-    // A 401 may be a token that expired in flight (the cache is already dropped); other 4xx are ours.
-    return { kind: 'retry', retryAfterMs: null, status: err.status, code: err.status === 401 ? 'InvalidAuthenticationToken' : `HTTP_${err.status}`, message: err.message };
+    if (verdict.kind === 'reauthenticate') return verdict;
+    if (verdict.kind === 'done' && !verdict.result.ok && verdict.result.failure === 'unavailable') return verdict;
+    // Other 4xx of the batch itself are ours: retried a bounded number of times.
+    return { kind: 'retry', retryAfterMs: null, status: err.status, code: `HTTP_${err.status}`, message: err.message };
   }
-  const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+  const timedOut = isTimeout(err);
   return {
     kind: 'retry',
     retryAfterMs: null,

@@ -4,12 +4,13 @@ import { text, type Row } from './entity';
 import { storageCall } from './failures';
 import { checkKey } from './limits';
 
-const PARTITION = 'writers';
+/** `writers` share Graph's subscription write limit; `listers` its subscription list limit. */
+export type GraphBudget = 'writers' | 'listers';
 /** Rows of instances gone this long are removed while counting, so the partition stays small. */
 const FORGET_AFTER_MS = 60 * 60_000;
 
-/** Table GraphWriters: one row per instance writing to Graph, `{until}` renewed while it writes. */
-export function createWriterRegistry(table: TableClient): WriterRegistry {
+/** Table GraphWriters: one row per instance using a Graph budget (partition = the budget), `{until}` renewed while it does. */
+export function createWriterRegistry(table: TableClient, PARTITION: GraphBudget = 'writers'): WriterRegistry {
   return {
     async beat(instanceId, until, now) {
       const entity = { partitionKey: PARTITION, rowKey: checkKey('instanceId', instanceId), until: until.toISOString() };

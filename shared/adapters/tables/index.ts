@@ -2,8 +2,12 @@ import type { TableClient } from '@azure/data-tables';
 import { QUEUES, TABLES } from '../../functionRegistry';
 import type {
   AuditLog,
+  ActivityLinkStore,
   ChangeQueue,
+  DataSyncStateStore,
+  SyncIssueStore,
   GroupStore,
+  IncidentStore,
   MailHealthStore,
   MailLog,
   MemberStore,
@@ -12,6 +16,7 @@ import type {
   ReconcileQueue,
   SessionRevocations,
   SignInFailureStore,
+  RemovalConfirmationStore,
   SettingsStore,
   StatusSummaryStore,
   SubscriptionStore,
@@ -23,15 +28,18 @@ import { storageCall } from './failures';
 import { createGroupStore } from './groups';
 import { createMemberStore } from './members';
 import { createWriterRegistry } from './graphWriters';
+import { createIncidentStore } from './incidents';
 import { createMailLog } from './mailLog';
 import { createPassLeaseStore } from './passLeases';
 import { createSessionRevocations, createSignInFailureStore } from './sessions';
 import { createMailHealthStore, createSettingsStore } from './settings';
 import type { WriterRegistry } from '../graph/share';
-import { createStatusSummaryStore } from './statusSummaries';
+import { createRemovalConfirmationStore, createStatusSummaryStore } from './statusSummaries';
 import { createSubscriptionStore } from './subscriptions';
 import { tableClient, type StorageTarget } from './target';
 import { createUserStateStore } from './userState';
+import { createActivityLinkStore, createDataSyncStateStore } from './activityLinks';
+import { createSyncIssueStore } from './syncIssues';
 
 export { storageTargetFromConfig, type StorageTarget } from './target';
 
@@ -39,9 +47,13 @@ export interface Storage {
   groups: GroupStore;
   members: MemberStore;
   statusSummaries: StatusSummaryStore;
+  /** administrators' confirmations of held removals (the mass-removal guard) */
+  removalConfirmations: RemovalConfirmationStore;
   passLeases: PassLeaseStore;
   /** instances writing to Graph, so each takes its share of the tenant's write limit */
   graphWriters: WriterRegistry;
+  /** instances listing Graph's subscriptions (the repair job), sharing the tenant's list limit the same way */
+  graphListers: WriterRegistry;
   userState: UserStateStore;
   subscriptions: SubscriptionStore;
   audit: AuditLog;
@@ -51,6 +63,10 @@ export interface Storage {
   signInFailures: SignInFailureStore;
   reconcileQueue: ReconcileQueue;
   changeQueue: ChangeQueue;
+  /** data sync (Outlook events → Vantagepoint activities) */
+  activityLinks: ActivityLinkStore;
+  dataSyncState: DataSyncStateStore;
+  syncIssues: SyncIssueStore;
   /** the Settings tab (notification list, mass-removal threshold) */
   settings: SettingsStore;
   /** how notification emails went lately (connect status) */
@@ -59,6 +75,8 @@ export interface Storage {
   mailLog: MailLog;
   /** the notification outbox */
   noticeQueue: NoticeQueue;
+  /** organisation-wide failures in progress (the Vantagepoint credential) */
+  incidents: IncidentStore;
   /** creates tables and queues idempotently; call once per process (memoised) */
   ensureReady(): Promise<void>;
 }
@@ -68,6 +86,8 @@ export interface StorageOptions {
   tablePrefix?: string;
   /** Prepended to every queue name. */
   queuePrefix?: string;
+  /** The clock claims are dated by (tests move it past the claim grace). */
+  now?: () => number;
 }
 
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
@@ -96,12 +116,16 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     ]);
   };
 
+  const groups = createGroupStore(tables.groups);
   return {
-    groups: createGroupStore(tables.groups),
-    members: createMemberStore(tables.members, tables.memberships),
+    groups,
+    // a claim is backed only while its group exists and is not being deleted
+    members: createMemberStore(tables.members, tables.memberships, async (groupId) => (await groups.get(groupId)) !== null, options.now),
     statusSummaries: createStatusSummaryStore(tables.members),
+    removalConfirmations: createRemovalConfirmationStore(tables.members),
     passLeases: createPassLeaseStore(tables.members),
     graphWriters: createWriterRegistry(tables.graphWriters),
+    graphListers: createWriterRegistry(tables.graphWriters, 'listers'),
     userState: createUserStateStore(tables.userState),
     subscriptions: createSubscriptionStore(tables.subscriptions, tables.subscriptionIndex),
     audit: createAuditLog(tables.audit),
@@ -109,10 +133,14 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     signInFailures: createSignInFailureStore(tables.sessions),
     reconcileQueue: createReconcileQueue(reconcile),
     changeQueue: createChangeQueue(changes),
+    activityLinks: createActivityLinkStore(tables.activityLinks),
+    dataSyncState: createDataSyncStateStore(tables.activityLinks),
+    syncIssues: createSyncIssueStore(tables.syncIssues),
     settings: createSettingsStore(tables.settings),
     mailHealth: createMailHealthStore(tables.settings),
     mailLog: createMailLog(tables.mailLog),
     noticeQueue: createNoticeQueue(notices),
+    incidents: createIncidentStore(tables.settings),
     ensureReady() {
       ready ??= prepare().catch((err: unknown) => {
         ready = undefined; // storage down at start-up: the next call tries again

@@ -86,10 +86,8 @@ export function checkEntity(entity: { partitionKey: string; rowKey: string } & R
   }
 }
 
-/** Case- and form-insensitive comparison key (group names are unique ignoring case). */
-export function foldCase(value: string): string {
-  return value.normalize('NFC').toLowerCase();
-}
+/** Case- and form-insensitive comparison key (group names are unique ignoring case): full Unicode case folding. */
+export { foldCase } from '../../domain/names';
 
 /** Splits into chunks of at most `size` (transactions are bounded). */
 export function chunk<T>(items: readonly T[], size: number): T[][] {

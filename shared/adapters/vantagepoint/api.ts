@@ -39,6 +39,20 @@ export class VantagepointApi {
     return this.send(path, { method: 'GET', headers: { authorization: `Bearer ${bearerToken}`, accept: 'application/json' } });
   }
 
+  /** A JSON request with a bearer token (the activity writes: POST, PUT, DELETE). */
+  request(method: string, path: string, bearerToken: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+    return this.send(path, {
+      method,
+      headers: {
+        authorization: `Bearer ${bearerToken}`,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
   private async send(path: string, init: RequestInit): Promise<ApiResponse> {
     const what = `${init.method ?? 'GET'} ${path.split('?')[0]}`;
     try {

@@ -6,6 +6,7 @@ import { restDetail, VantagepointApi, type ApiResponse } from './api';
 import { TtlCache } from './cache';
 import { CallerDirectory } from './callers';
 import { mapLimited } from '../../util/concurrency';
+import { canonicalEmployeeId } from '../../domain/employee';
 import { readAllPages } from './paging';
 import { parseOk, parseSingle } from './parse';
 import { describeError, ServiceTokens, TokenRejectedError } from './tokens';
@@ -84,7 +85,7 @@ class HttpVantagepointDirectory implements VantagepointDirectory {
       this.usersByEmployee(),
       mapLimited(ids, (id) => this.employee(id), EMPLOYEE_READ_CONCURRENCY),
     ]);
-    return new Map(ids.map((id, i) => [id, toFacts(id, employees[i] ?? null, users.get(id) ?? null)]));
+    return new Map(ids.map((id, i) => [id, toFacts(id, employees[i] ?? null, users.get(canonicalEmployeeId(id)) ?? null)]));
   }
 
   /** One employee by key with the service token, only the fields used; null when Vantagepoint has none (404 or `[]`). */
@@ -135,14 +136,14 @@ class HttpVantagepointDirectory implements VantagepointDirectory {
 
   // ------------------------------------------------------------ credentials
 
-  async checkCredentials(): Promise<{ ok: boolean; message: string; unknown?: boolean }> {
+  async checkCredentials(): Promise<{ ok: boolean; message: string; rejected?: true; unknown?: true }> {
     try {
       await this.tokens.verify();
       return { ok: true, message: `Vantagepoint's token endpoint (${this.api.apiUrl}/token) accepted the client credentials.` };
     } catch (err) {
-      // A refusal is an answer ("failed"); no answer at all only means it could not be checked.
-      const refused = err instanceof TokenRejectedError;
-      return { ok: false, message: describeError(err), ...(refused ? {} : { unknown: true }) };
+      // Refused: the credential itself is failing, which a person must fix ("failed"). No answer at
+      // all only means it could not be checked ("unknown").
+      return { ok: false, message: describeError(err), ...(err instanceof TokenRejectedError ? { rejected: true as const } : { unknown: true as const }) };
     }
   }
 
@@ -159,8 +160,10 @@ class HttpVantagepointDirectory implements VantagepointDirectory {
 function addUser(index: Map<string, UserAssociation>, user: VantagepointUser): void {
   if (!user.Employee) return;
   const active = isActiveUserStatus(user.Status);
-  if (index.get(user.Employee)?.active && !active) return;
-  index.set(user.Employee, { username: user.Username, active });
+  // Keys match ignoring case in Vantagepoint: index them as the service spells ids (canonicalEmployeeId).
+  const key = canonicalEmployeeId(user.Employee);
+  if (index.get(key)?.active && !active) return;
+  index.set(key, { username: user.Username, active });
 }
 
 function toFacts(employeeId: string, employee: VantagepointEmployee | null, user: UserAssociation | null): EmployeeFacts {

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { applyOutcomes, planUser, toMailOperation, type PlannedAction } from '../../domain';
-import type { Group, MailResource, Member, SyncStatus } from '../../domain/model';
+import type { Group, MailResource, Member, SyncStatus, UserState } from '../../domain/model';
 import { describe, type Log } from '../../http/endpoint';
 import type { MailOperation, MailOperationResult } from '../../ports';
 import { mapLimited } from '../../util/concurrency';
 import { loadUserFacts, resolveUser, updateUserState } from '../userSync';
 import { policyOf, type Deps, type ReconcileOptions } from './options';
+import { announceSuspension } from './notices';
 import { persistSubscriptions, resolveOrphans } from './repair';
+import { requestCatchUp } from '../dataSync/firstEnable';
 
 export interface UserRun {
   employeeId: string;
@@ -71,15 +73,22 @@ async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<P
 }
 
 /** Records the provider's answers for one user: subscription rows, failure streak, status. */
-async function finishUser(deps: Deps, user: PreparedUser, results: MailOperationResult[], now: Date, log: Log): Promise<UserRun & { orphansDeleted: string[] }> {
+async function finishUser(deps: Deps, user: PreparedUser, results: MailOperationResult[], now: Date, options: ReconcileOptions): Promise<UserRun & { orphansDeleted: string[] }> {
+  const { log } = options;
   const { employeeId } = user.target;
   let next = 0;
   const outcomes = user.actions.map((action, i) => ({ action, result: user.ops[i] ? (results[next++] ?? NO_RESULT) : ({ ok: true } as MailOperationResult) }));
-  const reduced = applyOutcomes(user.facts.state, outcomes, now, policyOf(deps.config), Math.random);
+  const policy = policyOf(deps.config);
+  const reduced = applyOutcomes(user.facts.state, outcomes, now, policy, Math.random);
   await persistSubscriptions(deps, employeeId, user.mailbox, user.facts.subscriptions, reduced.subscriptions, user.clientStates, user.target.removed ?? []);
-  // Only the reconciler's own fields: the user's switch may have changed since the read.
-  const { consecutiveFailures, suspendedReason, lastErrors, nextRetryAt } = reduced.state;
-  const { after } = await updateUserState(deps, employeeId, now, (s) => ({ ...s, consecutiveFailures, suspendedReason, lastErrors, nextRetryAt }));
+  const { after } = await updateUserState(deps, employeeId, now, (fresh) => withSuspensionEpisode(fresh, recordRun(fresh, user.facts.state, outcomes, now, policy), now));
+  await announceSuspension(deps, user.facts, after, options);
+  // A new events subscription: the data sync catches up on the meetings already there.
+  const events = outcomes.find((o) => o.action.kind === 'create' && o.action.resource === 'events' && o.result.ok);
+  if (events?.result.ok && events.result.subscriptionId) {
+    const request = { employeeId, groupId: user.facts.group?.id ?? null, subscriptionId: events.result.subscriptionId, requestId: `catchup-${employeeId}-${now.getTime()}`, now };
+    await requestCatchUp(deps.storage, request).catch((err: unknown) => log('datasync.catchup_request_failed', { employeeId, error: describe(err) }));
+  }
   const failures = outcomes.filter(isFailure);
   const failed = failures.length;
   const orphansDeleted = await resolveOrphans(deps, employeeId, user.mailbox, reduced.needsAdoption);
@@ -120,8 +129,12 @@ export async function reconcileUsers(deps: Deps, targets: UserTarget[], options:
     prepared.map((p, i) => ({ p, slice: slices[i] ?? [] })),
     async ({ p, slice }): Promise<UserRun & { orphansDeleted?: string[] }> => {
       if (!('ops' in p)) return p;
-      if (p.actions.length === 0) return { employeeId: p.target.employeeId, status: p.status, planned: 0, failed: 0 };
-      return finishUser(deps, p, slice, now, options.log).catch((err: unknown) => failedRun(p.target.employeeId, err, options.log));
+      if (p.actions.length === 0) {
+        // Nothing to do for the provider; a suspension whose notice never went out is announced now.
+        await announceSuspension(deps, p.facts, p.facts.state, options).catch((err: unknown) => options.log('notify.suspension_failed', { employeeId: p.target.employeeId, error: describe(err) }));
+        return { employeeId: p.target.employeeId, status: p.status, planned: 0, failed: 0 };
+      }
+      return finishUser(deps, p, slice, now, options).catch((err: unknown) => failedRun(p.target.employeeId, err, options.log));
     },
     concurrency,
   );
@@ -136,6 +149,30 @@ export async function reconcileUsers(deps: Deps, targets: UserTarget[], options:
 export async function reconcileUser(deps: Deps, employeeId: string, options: ReconcileOptions & Omit<UserTarget, 'employeeId'>): Promise<UserRun> {
   const [run] = await reconcileUsers(deps, [{ employeeId, known: options.known, renew: options.renew, removed: options.removed }], options);
   return run ?? { employeeId, status: 'with_issues', planned: 0, failed: 1 };
+}
+
+/**
+ * The run's outcomes folded into the user's state as it is NOW (under its ETag), never into the
+ * copy read when the run started: the personal switch, a force and another run's result written
+ * meanwhile all survive. A force since the read wins outright: this run's streak is not counted
+ * (its errors are still shown), so a force is never undone by a run that started before it.
+ */
+export function recordRun(
+  fresh: Omit<UserState, 'etag'>,
+  read: UserState | null,
+  outcomes: Parameters<typeof applyOutcomes>[1],
+  now: Date,
+  policy: ReturnType<typeof policyOf>,
+): Omit<UserState, 'etag'> {
+  const next = applyOutcomes(fresh, outcomes, now, policy, Math.random).state;
+  if (fresh.forces !== (read?.forces ?? 0)) return { ...fresh, lastErrors: next.lastErrors };
+  return { ...fresh, consecutiveFailures: next.consecutiveFailures, suspendedReason: next.suspendedReason, lastErrors: next.lastErrors, nextRetryAt: next.nextRetryAt };
+}
+
+/** A suspension's episode (`suspendedAt`) starts when it does and lasts until it is cleared. */
+function withSuspensionEpisode(fresh: Omit<UserState, 'etag'>, next: Omit<UserState, 'etag'>, now: Date): Omit<UserState, 'etag'> {
+  const suspendedAt = next.suspendedReason ? (fresh.suspendedReason && fresh.suspendedAt ? fresh.suspendedAt : now.toISOString()) : null;
+  return { ...next, suspendedAt };
 }
 
 function countKinds(actions: PlannedAction[]): Record<string, number> {

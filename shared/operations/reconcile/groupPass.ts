@@ -3,15 +3,17 @@ import type { Member, StatusCounts, SyncStatus } from '../../domain/model';
 import { describe } from '../../http/endpoint';
 import type { ReconcileRequest } from '../../ports';
 import { reconcileUsers } from './executor';
-import type { Deps, ReconcileOptions } from './options';
+import { checkGuard } from './guard';
+import { PREREQUISITE_MAX_AGE_MS, type Deps, type ReconcileOptions } from './options';
 
-/** Member prerequisites are re-checked against Vantagepoint when older than this (fixes there are picked up). */
-export const PREREQUISITE_MAX_AGE_MS = 60 * 60_000;
+export { PREREQUISITE_MAX_AGE_MS } from './options';
 
 export interface GroupPass {
   complete: boolean;
   users: number;
   counts: StatusCounts;
+  /** the mass-removal guard stopped the pass (nobody was removed) */
+  held?: boolean;
 }
 
 /**
@@ -32,11 +34,24 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   }
   let token = request.continuationToken;
   let users = 0;
+  let refresh = !request.skipPrerequisiteRefresh;
+  // The guard looks at the whole pass before its first page; a continuation is part of a pass it already allowed.
+  if (group && passOf && group.syncChangedAt === passOf && group.sync === 'enabled' && !token) {
+    await holdLease(deps, groupId, holder, options);
+    const verdict = await checkGuard(deps, group, passOf, { ...options, requestId: request.requestId });
+    if (!verdict.proceed) {
+      await deps.storage.passLeases.release(groupId, holder);
+      options.log('reconcile.group', { groupId, complete: false, held: true, count: verdict.hold.count });
+      return { complete: false, users: 0, counts, held: true };
+    }
+    refresh = verdict.refresh;
+  }
   while (group && group.syncChangedAt === passOf) {
     await holdLease(deps, groupId, holder, options);
     const page = await deps.storage.members.list(groupId, { top: 100, continuationToken: token });
     const known = group;
-    const members = await refreshPrerequisites(deps, groupId, page.items, options);
+    const claimed = await claimedHere(deps, groupId, page.items, options);
+    const members = refresh ? await refreshPrerequisites(deps, groupId, claimed, options) : claimed;
     const runs = await reconcileUsers(deps, members.map((member) => ({ employeeId: member.employeeId, known: { group: known, member } })), options);
     const pageCounts = countStatuses(runs.map((r) => r.status));
     for (const key of Object.keys(counts) as SyncStatus[]) counts[key] += pageCounts[key];
@@ -52,7 +67,15 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
     }
     if (Date.now() > options.deadline) {
       // The lease stays with this pass: its continuation carries on under the same holder.
-      await deps.storage.reconcileQueue.request({ groupId, reason: 'continuation', requestId: request.requestId, continuationToken: token, partialCounts: counts, passOf });
+      await deps.storage.reconcileQueue.request({
+        groupId,
+        reason: 'continuation',
+        requestId: request.requestId,
+        continuationToken: token,
+        partialCounts: counts,
+        passOf,
+        ...(refresh ? {} : { skipPrerequisiteRefresh: true }),
+      });
       options.log('reconcile.group', { groupId, complete: false, users, counts });
       return { complete: false, users, counts };
     }
@@ -60,6 +83,21 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   await deps.storage.passLeases.release(groupId, holder);
   options.log('reconcile.group', { groupId, complete: false, superseded: true, users });
   return { complete: false, users, counts };
+}
+
+/**
+ * The claim is the source of truth: a pass acts only on members whose claim names this group.
+ * A row whose claim names another group (a move that stopped half-way) or none (an add racing a
+ * remove) is repaired by deleting it, so no user is ever reconciled by two groups.
+ */
+async function claimedHere(deps: Deps, groupId: string, members: Member[], options: ReconcileOptions): Promise<Member[]> {
+  if (members.length === 0) return members;
+  const claims = await deps.storage.members.claimedGroups(members.map((m) => m.employeeId));
+  const strays = members.filter((m) => claims.get(m.employeeId) !== groupId);
+  if (strays.length === 0) return members;
+  await deps.storage.members.removeRows(groupId, strays);
+  options.log('reconcile.membership_repaired', { groupId, rowsRemoved: strays.map((m) => ({ employeeId: m.employeeId, claimedBy: claims.get(m.employeeId) ?? null })) });
+  return members.filter((m) => claims.get(m.employeeId) === groupId);
 }
 
 /** A lease outlives the time budget a little, so a continuation can pick it up; capped for unbounded test runs. */

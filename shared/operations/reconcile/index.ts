@@ -2,25 +2,35 @@
  * The reconciler, one job per file: `executor` (plan, one provider call, record outcomes),
  * `repair` (our subscription rows against overlapping runs and orphans), `groupPass`
  * (a group's members page by page under a lease), `sweep` (the timer's resync and users
- * outside any group). This file only routes a queue request to the job.
+ * outside any group), `release` (a deleted group's members, resumable).
+ * This file only routes a queue request to the job.
  */
 import type { ReconcileRequest } from '../../ports';
 import { reconcileGroup } from './groupPass';
 import { reconcileUser } from './executor';
 import type { Deps, ReconcileOptions } from './options';
+import { releaseGroup } from './release';
+import { recheckOrphans } from './repair';
 import { reconcileOutsideGroups } from './sweep';
+import { repairTenant } from './tenantRepair';
 
 export { policyOf, type Deps, type ReconcileOptions } from './options';
 export { reconcileUser, reconcileUsers, type UserRun, type UserTarget } from './executor';
 export { PREREQUISITE_MAX_AGE_MS, reconcileGroup, type GroupPass } from './groupPass';
 export { reconcileOutsideGroups, sweep } from './sweep';
+export { releaseGroup } from './release';
+export { repairTenant, ORPHAN_MIN_AGE_MS } from './tenantRepair';
 
 /** The queue trigger's operation: one group pass or one user. */
 export async function handleReconcileRequest(deps: Deps, request: ReconcileRequest, options: ReconcileOptions) {
   if (request.groupId) return reconcileGroup(deps, request, options);
   if (request.outsideGroups) return reconcileOutsideGroups(deps, request, options);
+  if (request.releaseGroupId) return releaseGroup(deps, request, options);
+  if (request.repairOrphans) return repairTenant(deps, request, options);
   if (request.employeeId) {
-    return reconcileUser(deps, request.employeeId, { ...options, renew: request.renewSubscriptionIds, removed: request.removedSubscriptionIds });
+    const stale = request.orphans?.length ? await recheckOrphans(deps, request.employeeId, request.orphans, options.log) : [];
+    const removed = [...(request.removedSubscriptionIds ?? []), ...stale];
+    return reconcileUser(deps, request.employeeId, { ...options, renew: request.renewSubscriptionIds, removed: removed.length > 0 ? removed : undefined });
   }
   options.log('reconcile.ignored', { reason: 'no groupId, employeeId or outsideGroups' });
   return undefined;

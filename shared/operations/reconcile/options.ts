@@ -4,6 +4,9 @@ import type { Services } from '../../services';
 /** What every reconcile job reads and writes through. */
 export type Deps = Pick<Services, 'storage' | 'config' | 'mail'> & { directory?: Services['directory'] };
 
+/** Member prerequisites are re-checked against Vantagepoint when older than this (fixes there are picked up). */
+export const PREREQUISITE_MAX_AGE_MS = 60 * 60_000;
+
 export interface ReconcileOptions {
   now: () => Date;
   log: Log;

@@ -1,30 +1,62 @@
+import { randomUUID } from 'node:crypto';
 import type { applyOutcomes, CreateAction } from '../../domain';
 import type { MailResource, Subscription } from '../../domain/model';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../errors';
-import type { MailOperationResult } from '../../ports';
+import type { Log } from '../../http/endpoint';
+import type { MailOperationResult, ReconcileRequest } from '../../ports';
 import { hashClientState } from '../notifications';
 import type { Deps } from './options';
 
+/** How long an "already exists" waits before it is judged an orphan: far longer than a run takes to save its row. */
+export const ORPHAN_RECHECK_SECONDS = 60;
+
 /**
  * "Already exists" on create: if our table now holds a row for it, an overlapping run
- * made it and there is nothing to do; otherwise it is an orphan of a lost response —
- * delete it at the provider so the next plan creates one we hold the clientState of.
- * An overlapping run may still record what we deleted (it created it and had not saved
- * its row yet), so the ids deleted are returned: the one immediate re-plan (no loop)
- * treats them as removed by the provider and replaces such a row.
+ * made it and there is nothing to do. Otherwise it is either an overlapping run's create
+ * whose row is not saved yet, or an orphan of a lost response; the two look alike now,
+ * so nothing is deleted yet: a delayed re-check (recheckOrphans) decides. The id comes
+ * from Graph's 409 message when it names one — the tenant's subscriptions are never
+ * listed here (that is the paced repair job's work, tenantRepair.ts).
  */
-export async function resolveOrphans(deps: Deps, employeeId: string, mailbox: string, adoptions: CreateAction[]): Promise<string[]> {
+export async function resolveOrphans(deps: Deps, employeeId: string, _mailbox: string, adoptions: Array<CreateAction & { existingId?: string }>): Promise<string[]> {
   if (adoptions.length === 0) return [];
   const ours = new Set((await deps.storage.subscriptions.listForUser(employeeId)).map((s) => s.resource));
-  const deleted: string[] = [];
-  for (const { resource } of adoptions) {
-    if (ours.has(resource)) continue;
-    const orphans = await deps.mail.findExisting(mailbox, resource);
-    if (orphans.length === 0) continue;
-    const results = await deps.mail.apply(orphans.map((subscriptionId) => ({ kind: 'delete' as const, employeeId, subscriptionId })));
-    deleted.push(...orphans.filter((_, i) => isGoneNow(results[i])));
+  const orphans = adoptions.filter((a) => !ours.has(a.resource)).map((a) => ({ resource: a.resource, ...(a.existingId ? { subscriptionId: a.existingId } : {}) }));
+  if (orphans.length > 0) {
+    await deps.storage.reconcileQueue.request(
+      { employeeId, reason: 'orphan.recheck', requestId: `orphan-${randomUUID()}`, orphans },
+      { delaySeconds: ORPHAN_RECHECK_SECONDS },
+    );
   }
-  return deleted;
+  return [];
+}
+
+/**
+ * The delayed re-check of "already exists": a subscription our table still does not name
+ * is not ours (we do not hold its clientState), so it is deleted at the provider and the
+ * user's reconcile that follows creates one we own. A row naming another id for the same
+ * resource is stale (Graph keeps one per resource and change type): it is returned as
+ * removed, so that run replaces it. Without an id (Graph did not name it) nothing can be
+ * done without listing the tenant: the repair job will find it.
+ */
+export async function recheckOrphans(deps: Deps, employeeId: string, orphans: NonNullable<ReconcileRequest['orphans']>, log: Log): Promise<string[]> {
+  const rows = new Map((await deps.storage.subscriptions.listForUser(employeeId)).map((s) => [s.resource, s]));
+  const removed: string[] = [];
+  const deletes: string[] = [];
+  for (const orphan of orphans) {
+    const row = rows.get(orphan.resource);
+    if (!orphan.subscriptionId) {
+      if (!row) log('reconcile.orphan_unresolved', { employeeId, resource: orphan.resource });
+      continue;
+    }
+    if (row?.subscriptionId === orphan.subscriptionId) continue;
+    deletes.push(orphan.subscriptionId);
+    if (row) removed.push(row.subscriptionId);
+  }
+  if (deletes.length === 0) return removed;
+  const results = await deps.mail.apply(deletes.map((subscriptionId) => ({ kind: 'delete' as const, employeeId, subscriptionId })));
+  log('reconcile.orphans_deleted', { employeeId, deleted: deletes.filter((_, i) => isGoneNow(results[i])).length, of: deletes.length });
+  return removed;
 }
 
 /** The provider no longer has it: deleted now, or already gone. */

@@ -18,7 +18,10 @@ export async function sweep(deps: Deps, options: ReconcileOptions & { requestId:
     token = page.continuationToken ?? undefined;
   } while (token);
   await deps.storage.reconcileQueue.request({ outsideGroups: true, reason: 'sweep', requestId: options.requestId });
-  options.log('reconcile.sweep', { groups });
+  // A delete whose release job was lost (the queue was down when it was accepted) is finished here.
+  const deleting = await deps.storage.groups.listDeleting();
+  await mapLimited(deleting, (groupId) => deps.storage.reconcileQueue.request({ releaseGroupId: groupId, reason: 'sweep', requestId: options.requestId }), 16);
+  options.log('reconcile.sweep', { groups, deleting: deleting.length });
   return { groups };
 }
 

@@ -1,0 +1,34 @@
+import '../shared/startup';
+import type { InvocationContext } from '@azure/functions';
+import { defineStorageQueue, QUEUES } from '../shared/functionRegistry';
+import { describe } from '../shared/http/endpoint';
+import { handleChangeMessage } from '../shared/operations/dataSync/consume';
+import { getDataSyncDeps } from '../shared/operations/dataSync/services';
+
+/**
+ * The data-sync consumer of `mail-changes` (docs/CHANGE-QUEUE.md, docs/DATA-SYNC.md):
+ * a syncing user's tagged Outlook meetings become Vantagepoint activities.
+ */
+defineStorageQueue('data-sync', {
+  queueName: QUEUES.changes,
+  connection: 'AzureWebJobsStorage',
+  handler: async (message: unknown, context: InvocationContext) => {
+    const log = (event: string, fields: Record<string, unknown> = {}) => context.log(JSON.stringify({ event, invocationId: context.invocationId, function: context.functionName, ...fields }));
+    const raw = typeof message === 'string' ? safeJson(message) : message;
+    try {
+      await handleChangeMessage(await getDataSyncDeps(log), raw, { log, now: () => new Date() });
+    } catch (err) {
+      const requestId = (raw as { requestId?: unknown } | null)?.requestId;
+      context.error(JSON.stringify({ event: 'datasync.failed', requestId: typeof requestId === 'string' ? requestId : null, error: describe(err) }));
+      throw err; // the queue redelivers, then poisons after maxDequeueCount
+    }
+  },
+});
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
