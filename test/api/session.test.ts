@@ -82,7 +82,7 @@ describe('sign-in, session token and cookie', () => {
     expectProblem(await api(stack, forged).get('groups'), 401, 'UNAUTHORIZED');
     const vpToken = await fetch(`${stack.vantagepoint.url}/api/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'password', Username: 'admin', Password: 'admin', Integrated: 'N', database: 'ConnectLocal', Client_Id: 'connect-local', client_secret: 'local-dev-secret' }),
+      body: new URLSearchParams({ grant_type: 'password', Username: 'admin', Password: 'admin', Integrated: 'N', database: '', Client_Id: 'connect-local', client_secret: 'local-dev-secret' }),
     }).then(async (r) => ((await r.json()) as { access_token: string }).access_token);
     expectProblem(await api(stack, vpToken).get('groups'), 401, 'UNAUTHORIZED');
   });

@@ -249,3 +249,18 @@ describe('"Pagination": reading a whole list from any server', () => {
     await expect(read(endless, 5).result).rejects.toThrow(/did not end within 5 pages/);
   });
 });
+
+describe('the Vantagepoint-bearer mode (VANTAGEPOINT_WHOAMI_PATH, unverified)', () => {
+  it('is off by default: a Vantagepoint token identifies nobody', async () => {
+    const s = stub(() => undefined);
+    await expect(directory(s.fetchImpl).whoAmI('vp-token')).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(s.requests).toHaveLength(0);
+  });
+
+  it('where configured, asks that path with the caller\'s own token for their user record (array or object)', async () => {
+    const s = stub((path) => (path === '/user/me' ? { status: 200, body: [usersFixture.response.body[0]] } : undefined));
+    expect(await directory(s.fetchImpl, { VANTAGEPOINT_WHOAMI_PATH: '/user/me' }).whoAmI('vp-token')).toBe('ADMIN');
+    const refused = stub((path) => (path === '/user/me' ? { status: 401, body: { message: 'Authorization has been denied for this request.' } } : undefined));
+    await expect(directory(refused.fetchImpl, { VANTAGEPOINT_WHOAMI_PATH: '/user/me' }).whoAmI('bad')).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+});

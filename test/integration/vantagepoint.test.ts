@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { startFakeKeyVault } from '../../dev/emulators/keyvault';
-import { LOCAL_DATABASE, localUserToken, startVantagepointEmulator, type SeedData, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
+import { localPasswordGrant, startVantagepointEmulator, type SeedData, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
 import { freePort } from '../../dev/support/ports';
 import { environmentSecretMap, EnvironmentSecretSource, KeyVaultSecretSource, secretFingerprint } from '../../shared/adapters/secrets';
 import { createVantagepointDirectory, isValidEmail, type VantagepointDirectoryOptions } from '../../shared/adapters/vantagepoint';
@@ -10,6 +10,8 @@ import { ForbiddenError, ServiceUnavailableError, UnauthorizedError } from '../.
 import type { SecretSource } from '../../shared/ports';
 
 const START = Date.parse('2025-01-01T00:00:00Z');
+/** A named database, so every grant the client makes must carry it (the emulator checks). */
+const DATABASE = 'ConnectTest';
 
 function configFor(baseUrl: string, overrides: Record<string, string> = {}): Config {
   return parseConfig({
@@ -20,7 +22,7 @@ function configFor(baseUrl: string, overrides: Record<string, string> = {}): Con
     VANTAGEPOINT_SERVICE_USERNAME: 'connect-service',
     VANTAGEPOINT_CLIENT_SECRET: 'local-dev-secret',
     VANTAGEPOINT_SERVICE_PASSWORD: 'connect-service',
-    VANTAGEPOINT_DATABASE: LOCAL_DATABASE,
+    VANTAGEPOINT_DATABASE: DATABASE,
     CONNECT_ADMIN_USERS: 'admin,noemail',
     SESSION_SIGNING_KEYS: 'integration-test-session-signing-key-0123456789',
     GRAPH_NOTIFICATION_URL: 'http://127.0.0.1:7071/api/notifications/graph',
@@ -36,7 +38,7 @@ let env: Record<string, string | undefined>;
 
 beforeEach(async () => {
   clock = START;
-  emulator = await startVantagepointEmulator({ now, tokenLifetimeSeconds: 600 });
+  emulator = await startVantagepointEmulator({ now, tokenLifetimeSeconds: 600, database: DATABASE });
   env = { VANTAGEPOINT_CLIENT_SECRET: 'local-dev-secret', VANTAGEPOINT_SERVICE_PASSWORD: 'connect-service' };
 });
 afterEach(() => emulator.stop());
@@ -47,8 +49,11 @@ function directory(options: VantagepointDirectoryOptions = {}, secrets?: SecretS
 }
 
 /** A Vantagepoint user's own access token (the emulator's password grant). */
-function signIn(username: string, password = username): Promise<string> {
-  return localUserToken(emulator.url, username, password);
+async function signIn(username: string, password = username): Promise<string> {
+  const form = localPasswordGrant(username, password);
+  form.set('database', DATABASE);
+  const res = await fetch(`${emulator.url}/api/token`, { method: 'POST', body: form });
+  return ((await res.json()) as { access_token: string }).access_token;
 }
 
 describe('the Vantagepoint emulator', () => {
@@ -56,7 +61,7 @@ describe('the Vantagepoint emulator', () => {
     const response = await fetch(`${emulator.url}/api/token`, { method: 'POST', headers: { 'content-type': contentType }, body: new URLSearchParams(form).toString() });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
-  const client = { Client_Id: 'connect-local', client_secret: 'local-dev-secret', database: LOCAL_DATABASE };
+  const client = { Client_Id: 'connect-local', client_secret: 'local-dev-secret', database: DATABASE };
 
   it('issues bearer tokens for the password grant with Vantagepoint fields', async () => {
     const { status, body } = await token({ grant_type: 'password', Username: 'admin', Password: 'admin', Integrated: 'N', ...client });
@@ -71,8 +76,11 @@ describe('the Vantagepoint emulator', () => {
     expect((await token({ grant_type: 'password', Username: 'admin', Password: 'admin', Client_Id: 'connect-local', client_secret: 'x' })).body).toMatchObject({
       error: 'invalid_client',
     });
-    // the database is checked on every grant
+    // the database is checked on every grant: another one, or none, is refused
     expect((await token({ grant_type: 'password', Username: 'admin', Password: 'admin', ...client, database: 'Other' })).body).toMatchObject({
+      error: 'invalid_request',
+    });
+    expect((await token({ grant_type: 'password', Username: 'admin', Password: 'admin', Client_Id: 'connect-local', client_secret: 'local-dev-secret' })).body).toMatchObject({
       error: 'invalid_request',
     });
     expect((await token({ grant_type: 'client_credentials', ...client })).body).toMatchObject({ error: 'unsupported_grant_type' });
@@ -241,7 +249,7 @@ describe('caller check (documented calls only)', () => {
   it('refuses a username with no user record with ADMIN_ROLE, whether Vantagepoint answers 404 or 200 []', async () => {
     await expect(directory().checkCaller('nobody')).rejects.toMatchObject({ code: 'ADMIN_ROLE' });
     await emulator.stop();
-    emulator = await startVantagepointEmulator({ now, tokenLifetimeSeconds: 600, missingRecord: 'empty' });
+    emulator = await startVantagepointEmulator({ now, tokenLifetimeSeconds: 600, database: DATABASE, missingRecord: 'empty' });
     await expect(directory().checkCaller('nobody')).rejects.toMatchObject({ code: 'ADMIN_ROLE' });
     expect((await directory().employeeFacts(['E9999'])).get('E9999')).toMatchObject({ exists: false });
   });
@@ -250,7 +258,7 @@ describe('caller check (documented calls only)', () => {
     await emulator.stop();
     const seed = (await import('../../dev/emulators/vantagepoint/seed.json')).default as SeedData;
     const users = seed.users.map((u) => (u.Username === 'jdoe' ? { ...u, Role: 'ADMIN' } : u.Username === 'admin' ? { ...u, Role: 'STAFF' } : u));
-    emulator = await startVantagepointEmulator({ now, tokenLifetimeSeconds: 600, seed: { ...seed, users } });
+    emulator = await startVantagepointEmulator({ now, tokenLifetimeSeconds: 600, database: DATABASE, seed: { ...seed, users } });
     const vp = directory();
     expect(await vp.checkCaller('jdoe')).toMatchObject({ username: 'jdoe', role: 'ADMIN' });
     const error = await vp.checkCaller('admin').catch((e: unknown) => e);

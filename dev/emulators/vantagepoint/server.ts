@@ -31,7 +31,7 @@ export interface VantagepointEmulatorOptions {
   clientSecret?: string;
   /** clock (epoch ms) for token expiry, so tests can move time instead of sleeping */
   now?: () => number;
-  /** the database token requests must name (`database`); default LOCAL_DATABASE */
+  /** the database every token request must name in its `database` field (present, and equal ignoring case); default '' (the default database) */
   database?: string;
   /** how a missing single record is answered: 404 ("Responses") or `200 []` (seen in practice) */
   missingRecord?: 404 | 'empty';
@@ -57,7 +57,8 @@ export interface VantagepointEmulator {
 
 export const LOCAL_CLIENT_ID = 'connect-local';
 export const LOCAL_CLIENT_SECRET = 'local-dev-secret';
-export const LOCAL_DATABASE = 'ConnectLocal';
+/** The local emulator's database: the default one (''); the `database` field must still be sent. */
+export const LOCAL_DATABASE = '';
 
 /** The form of a password grant with the local client credentials ("Get an Access Token"). */
 export function localPasswordGrant(username: string, password = username): URLSearchParams {
@@ -161,9 +162,11 @@ class VantagepointState {
     if (field('client_id') !== this.clientId || !sameSecret(field('client_secret') ?? '', this.clientSecret)) {
       throw oauthError('invalid_client', 'The client id or client secret is not valid.');
     }
-    // multi-database installations need the database on every grant, the refresh grant included
-    if ((field('database') ?? '').toLowerCase() !== this.database.toLowerCase()) {
-      throw oauthError('invalid_request', `The database "${field('database') ?? ''}" is not available.`);
+    // multi-database installations need the database on every grant, the refresh grant included:
+    // a grant without the field, or naming another database, is refused
+    const database = field('database');
+    if (database === undefined || database.toLowerCase() !== this.database.toLowerCase()) {
+      throw oauthError('invalid_request', database === undefined ? 'database is required.' : `The database "${database}" is not available.`);
     }
     const username = grantType === 'password' ? this.passwordOwner(field) : this.refreshTokenOwner(field('refresh_token'));
     this.grants[grantType] += 1;
