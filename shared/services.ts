@@ -4,7 +4,9 @@ import { createMailer, createMailProvider, defaultListLimiter, defaultWriteLimit
 import { createSecretSource } from './adapters/secrets';
 import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
 import { createVantagepointDirectory } from './adapters/vantagepoint';
-import type { Mailer, MailProvider, SecretSource, VantagepointDirectory } from './ports';
+import { JoseSessionSigner } from './adapters/session/signer';
+import { graphAccessNotices, type GraphAccessChange } from './operations/incidents';
+import type { Mailer, MailProvider, SecretSource, SessionSigner, VantagepointDirectory } from './ports';
 import { onceSucceeded } from './util/singleFlight';
 
 /** Everything an operation may reach, built once per process from the configuration. */
@@ -13,9 +15,17 @@ export interface Services {
   storage: Storage;
   secrets: SecretSource;
   directory: VantagepointDirectory;
+  /** the service's own admin session tokens */
+  sessions: SessionSigner;
   mail: MailProvider;
   /** notification emails (null when NOTIFICATION_SENDER is not set) */
   mailer: Mailer | null;
+  /**
+   * Told when the organisation loses or regains Graph access, once per transition: the
+   * hook point for the provider-health breaker (issue 8), which calls each listener's
+   * graphAccessChanged. The notification emails listen here (one email each way).
+   */
+  graphAccessListeners: Array<{ graphAccessChanged(change: GraphAccessChange): Promise<void> }>;
 }
 
 /**
@@ -35,11 +45,13 @@ async function build(): Promise<Services> {
     storage,
     secrets,
     directory: createVantagepointDirectory(config, secrets),
+    sessions: new JoseSessionSigner(secrets, config.SESSION_SIGNING_KEYS_SECRET_NAME, config.SESSION_LIFETIME_MINUTES),
     // Graph's write limit is the tenant's: scaled-out instances split it between them.
     mail: createMailProvider(config, secrets, {
       share: new TenantShare(storage.graphWriters, defaultWriteLimiter(config)),
       listShare: new TenantShare(storage.graphListers, defaultListLimiter()),
     }),
     mailer: createMailer(config, secrets),
+    graphAccessListeners: [graphAccessNotices({ storage })],
   };
 }
