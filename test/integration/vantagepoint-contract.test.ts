@@ -45,7 +45,7 @@ type Handler = (path: string, query: URLSearchParams, form: URLSearchParams | nu
 function stub(handler: Handler) {
   const requests: Array<{ path: string; query: URLSearchParams; form: URLSearchParams | null }> = [];
   const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = new URL(String(input));
+    const url = new URL(input instanceof Request ? input.url : input);
     const path = url.pathname.replace('/acme/api', '');
     const form = typeof init?.body === 'string' ? new URLSearchParams(init.body) : null;
     requests.push({ path, query: url.searchParams, form });
@@ -167,7 +167,7 @@ describe('users and employees (Postman collection)', () => {
 
   it('a missing record is "none" whether Vantagepoint answers 404 or 200 []', async () => {
     for (const missing of responses.missingRecord) {
-      const vp = directory(server(missing as Answer).fetchImpl);
+      const vp = directory(server(missing).fetchImpl);
       expect((await vp.employeeFacts(['09999'])).get('09999')).toMatchObject({ exists: false });
       await expect(vp.checkCaller('nobody')).rejects.toMatchObject({ code: 'ADMIN_ROLE' });
     }
