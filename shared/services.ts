@@ -4,7 +4,7 @@ import { createMailer, createMailProvider, defaultListLimiter, defaultWriteLimit
 import { createSecretSource } from './adapters/secrets';
 import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
 import { createVantagepointDirectory } from './adapters/vantagepoint';
-import type { Mailer, MailProvider, SecretSource, VantagepointDirectory } from './ports';
+import type { GraphAccessListener, Mailer, MailProvider, SecretSource, VantagepointDirectory } from './ports';
 
 /** Everything an operation may reach, built once per process from the configuration. */
 export interface Services {
@@ -15,6 +15,11 @@ export interface Services {
   mail: MailProvider;
   /** notification emails (null when NOTIFICATION_SENDER is not set) */
   mailer: Mailer | null;
+  /**
+   * Told when the organisation loses or regains Graph access (the breaker, operations/graphAccess.ts):
+   * at most once per transition. Add a listener here to act on it (e.g. one e-mail each way).
+   */
+  graphAccessListeners: GraphAccessListener[];
 }
 
 let services: Promise<Services> | undefined;
@@ -47,5 +52,6 @@ async function build(): Promise<Services> {
       listShare: new TenantShare(storage.graphListers, defaultListLimiter()),
     }),
     mailer: createMailer(config, secrets),
+    graphAccessListeners: [],
   };
 }

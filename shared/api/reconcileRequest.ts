@@ -19,7 +19,9 @@ export const ReconcileRequestMessage = z
       .max(10)
       .optional(),
     repairOrphans: z.literal(true).optional(),
+    probeGraph: z.literal(true).optional(),
+    clearSuspensions: z.literal(true).optional(),
   })
-  .refine((m) => m.groupId !== undefined || m.employeeId !== undefined || m.outsideGroups === true || m.repairOrphans === true, {
-    message: 'groupId, employeeId, outsideGroups or repairOrphans is required',
+  .refine((m) => m.groupId !== undefined || m.employeeId !== undefined || m.outsideGroups === true || m.repairOrphans === true || m.probeGraph === true, {
+    message: 'groupId, employeeId, outsideGroups, repairOrphans or probeGraph is required',
   });

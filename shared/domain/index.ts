@@ -7,3 +7,4 @@ export * from './planner';
 export * from './names';
 export * from './guard';
 export * from './notices';
+export * from './graphAccess';

@@ -1,4 +1,7 @@
-import { countStatuses, emptyCounts, withFacts } from '../../domain';
+import { clearSuspension, countStatuses, emptyCounts, withFacts } from '../../domain';
+import { mapLimited } from '../../util/concurrency';
+import { currentGraphAccess } from '../graphAccess';
+import { updateUserState } from '../userSync';
 import type { Member, StatusCounts, SyncStatus } from '../../domain/model';
 import { describe } from '../../http/endpoint';
 import type { ReconcileRequest } from '../../ports';
@@ -33,10 +36,18 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   let token = request.continuationToken;
   let users = 0;
   while (group && group.syncChangedAt === passOf) {
+    const access = await currentGraphAccess(deps);
+    if (access.state === 'failing') {
+      // Nothing can be done at the provider; the breaker's recovery sweeps every group again.
+      await deps.storage.passLeases.release(groupId, holder);
+      options.log('reconcile.group', { groupId, complete: false, stopped: 'graph unavailable', cause: access.cause, users });
+      return { complete: false, users, counts };
+    }
     await holdLease(deps, groupId, holder, options);
     const page = await deps.storage.members.list(groupId, { top: 100, continuationToken: token });
     const known = group;
     const members = await refreshPrerequisites(deps, groupId, page.items, options);
+    if (request.clearSuspensions) await clearSuspensions(deps, members, options);
     const runs = await reconcileUsers(deps, members.map((member) => ({ employeeId: member.employeeId, known: { group: known, member } })), options);
     const pageCounts = countStatuses(runs.map((r) => r.status));
     for (const key of Object.keys(counts) as SyncStatus[]) counts[key] += pageCounts[key];
@@ -52,7 +63,15 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
     }
     if (Date.now() > options.deadline) {
       // The lease stays with this pass: its continuation carries on under the same holder.
-      await deps.storage.reconcileQueue.request({ groupId, reason: 'continuation', requestId: request.requestId, continuationToken: token, partialCounts: counts, passOf });
+      await deps.storage.reconcileQueue.request({
+        groupId,
+        reason: 'continuation',
+        requestId: request.requestId,
+        continuationToken: token,
+        partialCounts: counts,
+        passOf,
+        ...(request.clearSuspensions ? { clearSuspensions: true } : {}),
+      });
       options.log('reconcile.group', { groupId, complete: false, users, counts });
       return { complete: false, users, counts };
     }
@@ -60,6 +79,26 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   await deps.storage.passLeases.release(groupId, holder);
   options.log('reconcile.group', { groupId, complete: false, superseded: true, users });
   return { complete: false, users, counts };
+}
+
+/**
+ * A group force (POST /api/groups/{groupId}/sync/force): each suspended member of the page has
+ * their suspension cleared as a user force does (the force count moves with it, so a run that
+ * began earlier cannot suspend them again), right before they are reconciled.
+ */
+async function clearSuspensions(deps: Deps, members: Member[], options: ReconcileOptions): Promise<void> {
+  const now = options.now();
+  const cleared = await mapLimited(
+    members,
+    async (m) => {
+      const state = await deps.storage.userState.get(m.employeeId);
+      if (!state?.suspendedReason && !state?.consecutiveFailures) return 0;
+      await updateUserState(deps, m.employeeId, now, (s) => (s.suspendedReason || s.consecutiveFailures ? { ...s, ...clearSuspension(s), forces: s.forces + 1 } : s));
+      return 1;
+    },
+    16,
+  );
+  options.log('reconcile.suspensions_cleared', { groupId: members[0]?.groupId ?? null, cleared: cleared.reduce((a: number, b: number) => a + b, 0) });
 }
 
 /** A lease outlives the time budget a little, so a continuation can pick it up; capped for unbounded test runs. */

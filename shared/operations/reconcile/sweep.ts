@@ -1,5 +1,6 @@
 import type { ReconcileRequest } from '../../ports';
 import { mapLimited } from '../../util/concurrency';
+import { ensureProbe } from '../graphAccess';
 import { reconcileUsers } from './executor';
 import type { Deps, ReconcileOptions } from './options';
 
@@ -18,6 +19,7 @@ export async function sweep(deps: Deps, options: ReconcileOptions & { requestId:
     token = page.continuationToken ?? undefined;
   } while (token);
   await deps.storage.reconcileQueue.request({ outsideGroups: true, reason: 'sweep', requestId: options.requestId });
+  await ensureProbe(deps, { now: options.now(), log: options.log });
   options.log('reconcile.sweep', { groups });
   return { groups };
 }
