@@ -176,6 +176,7 @@ function printBanner(s: { functions: string; functionsPort: number; vantagepoint
     [
       '',
       'Connect Sync is running locally:',
+      `  Admin page              http://127.0.0.1:${s.functionsPort}/api/connect-admin/   (sign in as admin/admin)`,
       `  API (${s.functions})  http://127.0.0.1:${s.functionsPort}/api`,
       `  Vantagepoint emulator   ${s.vantagepointUrl}/api   (admin/admin, jdoe/jdoe, noemail/noemail)`,
       `  Graph emulator          ${s.graphUrl}/v1.0`,

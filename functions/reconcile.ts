@@ -4,6 +4,7 @@ import { ReconcileRequestMessage } from '../shared/api/reconcileRequest';
 import { loadConfig } from '../shared/config';
 import { defineStorageQueue, defineTimer, QUEUES } from '../shared/functionRegistry';
 import { describe, makeLog } from '../shared/http/endpoint';
+import { checkVantagepointCredential } from '../shared/operations/incidents';
 import { handleReconcileRequest, sweep } from '../shared/operations/reconcile';
 import { getServices } from '../shared/services';
 
@@ -47,6 +48,10 @@ defineTimer('reconcile-timer', {
     const opts = options(context, requestId);
     if (timer.isPastDue) opts.log('reconcile.sweep_past_due', {});
     await sweep(services, { ...opts, requestId });
+    // The Vantagepoint credential is the organisation's: checked once per sweep, a refusal is announced once.
+    await checkVantagepointCredential(services, { now: opts.now, log: opts.log, requestId }).catch((err: unknown) =>
+      opts.log('connect.credential_check_failed', { error: describe(err) }),
+    );
   },
 });
 

@@ -102,6 +102,9 @@ param syncWindowDays int = 14
 param syncHorizonDays int = 365
 param activityType string = 'Meeting'
 
+@description('Origins (besides the app) that may frame the admin page, e.g. Vantagepoint\'s https://acme.deltekfirst.com.')
+param adminPageFrameAncestors string = ''
+
 // --- Hosting ------------------------------------------------------------------------
 
 @minValue(40)
@@ -231,6 +234,7 @@ module functionApp 'modules/functionapp.bicep' = {
     syncWindowDays: syncWindowDays
     syncHorizonDays: syncHorizonDays
     activityType: activityType
+    adminPageFrameAncestors: adminPageFrameAncestors
   }
 }
 

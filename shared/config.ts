@@ -86,6 +86,17 @@ export const settingsSchema = z
     SYNC_HORIZON_DAYS: z.coerce.number().int().min(1).max(1825).default(365),
     /** The Vantagepoint activity type (code table CFGActivityType, a Calendar type) written on every activity. */
     ACTIVITY_TYPE: z.string().trim().min(1).max(64).default('Meeting'),
+
+    // Admin page
+    /**
+     * Origins allowed to frame the admin page besides the app itself (CSP frame-ancestors),
+     * comma- or space-separated, e.g. https://acme.deltekfirst.com or https://*.deltekfirst.com.
+     */
+    ADMIN_PAGE_FRAME_ANCESTORS: z
+      .string()
+      .transform((v) => v.split(/[\s,]+/).filter((s) => s.length > 0))
+      .pipe(z.array(z.string().regex(/^https?:\/\/(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?$/, 'an origin such as https://acme.deltekfirst.com (scheme and host, no path)')))
+      .default([]),
   })
   .superRefine((s, ctx) => {
     if (!s.AzureWebJobsStorage && !(s.AzureWebJobsStorage__tableServiceUri && s.AzureWebJobsStorage__queueServiceUri)) {

@@ -83,6 +83,38 @@ export interface StatusSummary {
   computedAt: string;
   /** the group's syncChangedAt these counts were computed for: they describe that position of the switch only */
   switchAt: string;
+  /** set when the mass-removal guard stopped the group's last pass (a completed pass clears it) */
+  hold?: GroupHold | null | undefined;
+}
+
+/** The mass-removal guard's outcome for a group: written by the reconciler only. */
+export interface GroupHold {
+  /** when the hold began (its episode: a confirmation names it) */
+  heldAt: string;
+  /** when a pass last saw the mass change */
+  checkedAt: string;
+  /** members the pass would have taken out of synchronization */
+  count: number;
+  activeMembers: number;
+  /** the most one pass may take out (from the threshold) */
+  limit: number;
+  /** why: the new failing prerequisite per member counted */
+  byReason: Record<string, number>;
+  cause: string;
+  /** the administrators' notice is on the outbox */
+  noticeQueued: boolean;
+}
+
+/** An administrator's confirmation of a hold's removals (POST .../sync/confirm-removals): written by that request only. */
+export interface RemovalConfirmation {
+  /** the hold it releases; it releases no other */
+  heldAt: string;
+  by: string;
+  at: string;
+}
+export interface RemovalConfirmationStore {
+  get(groupId: string): Promise<RemovalConfirmation | null>;
+  put(groupId: string, confirmation: RemovalConfirmation): Promise<void>;
 }
 /** Who runs a group pass and until when (it is renewed per page). */
 export interface PassLease {
@@ -153,6 +185,8 @@ export interface ReconcileRequest {
   continuationToken?: string | undefined;
   /** the group's syncChangedAt when the pass began: a continuation stops if the switch has moved since */
   passOf?: string | undefined;
+  /** the mass-removal guard could not survey this pass: it must not refresh prerequisites from Vantagepoint */
+  skipPrerequisiteRefresh?: boolean | undefined;
   /** the status counts accumulated by the earlier part of an interrupted group pass */
   partialCounts?: Record<string, number> | undefined;
   /** renew these subscriptions now whatever their expiry (reauthorizationRequired) */
@@ -213,7 +247,8 @@ export interface VantagepointDirectory {
   /** Facts for member prerequisites; unknown ids come back with exists=false. */
   employeeFacts(employeeIds: string[]): Promise<Map<string, EmployeeFacts>>;
   /** Token endpoint reachable and credentials accepted (API_CLIENT / PUBLIC_URL checks). */
-  checkCredentials(): Promise<{ ok: boolean; message: string }>;
+  /** rejected: Vantagepoint refused the credentials (as opposed to being unreachable) */
+  checkCredentials(): Promise<{ ok: boolean; message: string; rejected?: true }>;
   health(): CredentialHealth;
   /** Re-read the secret and re-acquire tokens now. */
   refreshCredentials(): Promise<CredentialHealth>;
@@ -400,6 +435,20 @@ export type MailSendResult =
 export interface Mailer {
   readonly sender: string;
   send(mail: OutgoingMail): Promise<MailSendResult>;
+}
+
+/** An organisation-wide failure in progress (its start is the episode its notification belongs to). */
+export interface Incident {
+  since: string;
+  detail: string;
+  /** the notice of this episode is on the outbox */
+  noticeQueued: boolean;
+}
+/** Organisation-wide incidents by kind; each kind has one writer (the check that detects it). */
+export interface IncidentStore {
+  get(kind: 'vantagepoint-credential'): Promise<Incident | null>;
+  put(kind: 'vantagepoint-credential', incident: Incident): Promise<void>;
+  clear(kind: 'vantagepoint-credential'): Promise<void>;
 }
 
 // ---------------------------------------------------------------- data sync (Outlook events → Vantagepoint activities)

@@ -62,6 +62,7 @@ param syncWindowDays int
 param syncHorizonDays int
 @description('Vantagepoint activity type (CFGActivityType, a Calendar type) of synced meetings.')
 param activityType string
+param adminPageFrameAncestors string
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -174,6 +175,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     SYNC_WINDOW_DAYS: string(syncWindowDays)
     SYNC_HORIZON_DAYS: string(syncHorizonDays)
     ACTIVITY_TYPE: activityType
+    ADMIN_PAGE_FRAME_ANCESTORS: adminPageFrameAncestors
   }
 }
 

@@ -203,6 +203,20 @@ export const toggleGroup = admin({
   },
 });
 
+export const confirmRemovals = admin({
+  name: 'groups-sync-confirm-removals',
+  method: 'POST',
+  route: 'groups/{groupId}/sync/confirm-removals',
+  summary: 'Release a group held by the mass-removal guard: the held removals go ahead (audited)',
+  tag: 'Synchronization',
+  params: S.GroupParams,
+  responses: {
+    202: { description: 'Confirmed; the reconciler carries out the removals', schema: S.ConfirmRemovalsResult },
+    404: problem('GROUP_NOT_FOUND'),
+    409: problem('GROUP_NOT_HELD: the group is not held'),
+  },
+});
+
 export const preflight = admin({
   name: 'groups-sync-preflight',
   method: 'GET',
@@ -282,6 +296,7 @@ export const ALL_ENDPOINTS: Endpoint[] = [
   addMembers,
   removeMember,
   toggleGroup,
+  confirmRemovals,
   preflight,
   history,
   getUserSync,

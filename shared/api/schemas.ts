@@ -132,6 +132,19 @@ export const GroupView = z
     updatedAt: z.string(),
     updatedBy: z.string(),
     etag: z.string(),
+    hold: z
+      .object({
+        status: z.literal('held'),
+        count: z.number().int().meta({ description: 'members the pass would have taken out of synchronization' }),
+        activeMembers: z.number().int(),
+        limit: z.number().int().meta({ description: 'the most one pass may take out (massRemovalGuard)' }),
+        byReason: z.record(z.string(), z.number().int()),
+        cause: z.string(),
+        heldAt: z.string(),
+        checkedAt: z.string().meta({ description: 'when a pass last saw the mass change' }),
+      })
+      .nullable()
+      .meta({ id: 'GroupHold', description: 'The mass-removal guard stopped this group: nobody is removed until POST .../sync/confirm-removals, or until a later check no longer sees the mass change' }),
   })
   .meta({ id: 'Group' });
 
@@ -199,6 +212,14 @@ export const ToggleResult = z
     reconciliation: z.object({ requested: z.boolean() }),
   })
   .meta({ id: 'ToggleResult' });
+
+export const ConfirmRemovalsResult = z
+  .object({
+    group: GroupView,
+    confirmed: z.object({ count: z.number().int(), heldAt: z.string() }),
+    reconciliation: z.object({ requested: z.boolean() }),
+  })
+  .meta({ id: 'ConfirmRemovalsResult' });
 
 export const Preflight = z
   .object({

@@ -98,6 +98,10 @@ export interface UserState {
   consecutiveFailures: number;
   /** set when suspended: TOO_MANY_FAILURES or a permanent mailbox reason */
   suspendedReason: 'TOO_MANY_FAILURES' | MailboxReason | null;
+  /** when the current suspension began (the episode its notification emails belong to); null when not suspended */
+  suspendedAt: string | null;
+  /** the suspendedAt whose notice is on the outbox: a suspension is announced once, even if a run dies mid-way */
+  suspensionNoticeFor: string | null;
   lastErrors: Array<{ at: string; resource: string; code: string; message: string }>;
   nextRetryAt: string | null;
   /**

@@ -90,6 +90,8 @@ export function newUserState(employeeId: string, now: Date): Omit<UserState, 'et
     userEnabled: true,
     consecutiveFailures: 0,
     suspendedReason: null,
+    suspendedAt: null,
+    suspensionNoticeFor: null,
     lastErrors: [],
     nextRetryAt: null,
     forces: 0,

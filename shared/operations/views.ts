@@ -16,6 +16,27 @@ export interface GroupViewBody {
   updatedAt: string;
   updatedBy: string;
   etag: string;
+  /** the mass-removal guard stopped the group's synchronization pass; null otherwise */
+  hold: GroupHoldView | null;
+}
+
+export interface GroupHoldView {
+  status: 'held';
+  count: number;
+  activeMembers: number;
+  limit: number;
+  byReason: Record<string, number>;
+  cause: string;
+  heldAt: string;
+  checkedAt: string;
+}
+
+/** A hold belongs to the switch position its pass ran for; a disabled group is never held. */
+export function holdOf(group: Pick<Group, 'sync' | 'syncChangedAt'>, status: StatusSummary | null): GroupHoldView | null {
+  const hold = group.sync === 'enabled' && status?.switchAt === group.syncChangedAt ? status.hold : null;
+  if (!hold) return null;
+  const { heldAt, checkedAt, count, activeMembers, limit, byReason, cause } = hold;
+  return { status: 'held', count, activeMembers, limit, byReason, cause, heldAt, checkedAt };
 }
 
 const total = (counts: Partial<Record<string, number>>) => Object.values(counts).reduce<number>((a, b) => a + (b ?? 0), 0);
@@ -54,6 +75,7 @@ export function toGroupView(group: Group, members: MemberSummary, status: Status
     updatedAt: group.updatedAt,
     updatedBy: group.updatedBy,
     etag: group.etag,
+    hold: holdOf(group, status),
   };
 }
 

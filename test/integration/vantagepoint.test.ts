@@ -151,7 +151,7 @@ describe('service tokens', () => {
 
     await expect(vp.employeeFacts(['E0005'])).rejects.toBeInstanceOf(ServiceUnavailableError);
     expect(vp.health()).toMatchObject({ ok: false, lastError: expect.stringContaining('invalid_client') });
-    expect(await vp.checkCredentials()).toEqual({ ok: false, message: expect.stringContaining('The client id or client secret is not valid.') });
+    expect(await vp.checkCredentials()).toEqual({ ok: false, rejected: true, message: expect.stringContaining('The client id or client secret is not valid.') });
 
     env.VANTAGEPOINT_CLIENT_SECRET = 'rotated-secret';
     expect(await vp.refreshCredentials()).toMatchObject({ ok: true, secretVersion: secretFingerprint('rotated-secret'), lastError: null });

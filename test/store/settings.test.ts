@@ -68,3 +68,32 @@ describe('MailLog', () => {
     expect(claims.filter((c) => c === 'claimed')).toHaveLength(1);
   });
 });
+
+describe('the mass-removal hold and its confirmation', () => {
+  it('keeps a hold with the status counts until a summary without one replaces it, and the confirmation beside it', async () => {
+    const counts = { active: 30, pending: 0, with_issues: 0, suspended: 0, not_configured: 0, disabled: 0 };
+    const hold = { heldAt: 't1', checkedAt: 't2', count: 25, activeMembers: 30, limit: 10, byReason: { NO_USER_RECORD: 25 }, cause: 'c', noticeQueued: true };
+    await storage.statusSummaries.put('held', { counts, computedAt: 't0', switchAt: 's', hold });
+    expect(await storage.statusSummaries.get('held')).toEqual({ counts, computedAt: 't0', switchAt: 's', hold });
+    await storage.statusSummaries.put('held', { counts, computedAt: 't3', switchAt: 's' });
+    expect((await storage.statusSummaries.get('held'))?.hold).toBeUndefined();
+
+    expect(await storage.removalConfirmations.get('held')).toBeNull();
+    await storage.removalConfirmations.put('held', { heldAt: 't1', by: 'admin', at: 't4' });
+    expect(await storage.removalConfirmations.get('held')).toEqual({ heldAt: 't1', by: 'admin', at: 't4' });
+    // not a member row: listings of the group never see it
+    expect((await storage.members.list('held', { top: 10 })).items).toEqual([]);
+  });
+});
+
+describe('IncidentStore', () => {
+  it('holds an incident while it lasts', async () => {
+    expect(await storage.incidents.get('vantagepoint-credential')).toBeNull();
+    await storage.incidents.put('vantagepoint-credential', { since: 't1', detail: 'invalid_client', noticeQueued: false });
+    await storage.incidents.put('vantagepoint-credential', { since: 't1', detail: 'invalid_client', noticeQueued: true });
+    expect(await storage.incidents.get('vantagepoint-credential')).toEqual({ since: 't1', detail: 'invalid_client', noticeQueued: true });
+    await storage.incidents.clear('vantagepoint-credential');
+    await storage.incidents.clear('vantagepoint-credential');
+    expect(await storage.incidents.get('vantagepoint-credential')).toBeNull();
+  });
+});

@@ -17,7 +17,7 @@ import type { Group, Member } from '../../shared/domain/model';
 import { QUEUES } from '../../shared/functionRegistry';
 import type { Log, RequestContext } from '../../shared/http/endpoint';
 import type { ReconcileOptions } from '../../shared/operations/reconcile';
-import type { MailProvider, ReconcileRequest } from '../../shared/ports';
+import type { MailProvider, NoticeMessage, ReconcileRequest } from '../../shared/ports';
 
 /**
  * Helpers for the reconciler and notification tests (test/e2e): bounded polling,
@@ -102,6 +102,8 @@ export interface Harness {
   liveFor(employeeId: string): EmulatedSubscription[];
   /** reconcile requests waiting in this harness's queue (received and deleted) */
   takeReconcileRequests(): Promise<ReconcileRequest[]>;
+  /** notices waiting in this harness's notification outbox (received and deleted) */
+  takeNotices(): Promise<NoticeMessage[]>;
   stop(): Promise<void>;
 }
 
@@ -139,6 +141,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await storage.ensureReady();
   const mail = createMailProvider(config, createSecretSource(config, { env }), options.provider);
   const reconcileQueue = QueueServiceClient.fromConnectionString(connection).getQueueClient(`r${suffix}-${QUEUES.reconcile}`);
+  const noticeQueue = QueueServiceClient.fromConnectionString(connection).getQueueClient(`r${suffix}-${QUEUES.notices}`);
   const clock = new TestClock();
   const log: Log = () => undefined;
 
@@ -184,10 +187,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async takeReconcileRequests() {
       return (await drainQueue(reconcileQueue)) as ReconcileRequest[];
     },
+    async takeNotices() {
+      return (await drainQueue(noticeQueue)) as NoticeMessage[];
+    },
     async stop() {
       await graph.stop();
       await receiver.stop();
-      await Promise.all([reconcileQueue.deleteIfExists(), changeQueueClient(connection, suffix).deleteIfExists()]);
+      await Promise.all([reconcileQueue.deleteIfExists(), noticeQueue.deleteIfExists(), changeQueueClient(connection, suffix).deleteIfExists()]);
     },
   };
 }

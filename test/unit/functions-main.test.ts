@@ -21,7 +21,7 @@ describe('package.json main', () => {
     expect(matched.sort()).toEqual(sources.map((f) => f.replace(/\.ts$/, '.js')).sort());
   });
 
-  it('registers every endpoint of the contract plus the reconciler, outbox and data-sync triggers', () => {
+  it('registers every endpoint of the contract plus the reconciler, outbox and data-sync triggers and the admin page', () => {
     Object.assign(process.env, sampleSettingsValues(root));
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading compiled files is the point of this test
     for (const file of matchGlob(root, main)) require(file);
@@ -39,7 +39,10 @@ describe('package.json main', () => {
     }
     expect(registered.filter((d) => d.kind === 'storageQueue').map((d) => d.name).sort()).toEqual(['data-sync', 'notification-queue', 'reconcile-queue']);
     expect(registered.filter((d) => d.kind === 'timer').map((d) => d.name).sort()).toEqual(['orphan-repair-timer', 'reconcile-timer']);
-    expect(registered.filter((d) => d.kind === 'http')).toHaveLength(ALL_ENDPOINTS.length);
+    // The admin page's static files are the one HTTP function outside the JSON API contract.
+    const page = registered.find((d) => d.name === 'admin-page');
+    expect(page?.kind === 'http' && page.options).toMatchObject({ route: 'connect-admin/{*path}', methods: ['GET'], authLevel: 'anonymous' });
+    expect(registered.filter((d) => d.kind === 'http')).toHaveLength(ALL_ENDPOINTS.length + 1);
   });
 });
 

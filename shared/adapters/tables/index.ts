@@ -8,12 +8,14 @@ import type {
   DataSyncStateStore,
   SyncIssueStore,
   GroupStore,
+  IncidentStore,
   MailHealthStore,
   MailLog,
   MemberStore,
   NoticeQueue,
   PassLeaseStore,
   ReconcileQueue,
+  RemovalConfirmationStore,
   SettingsStore,
   StatusSummaryStore,
   SubscriptionStore,
@@ -26,11 +28,12 @@ import { createGroupStore } from './groups';
 import { createMemberStore } from './members';
 import { createGraphAccessStore } from './graphAccess';
 import { createWriterRegistry } from './graphWriters';
+import { createIncidentStore } from './incidents';
 import { createMailLog } from './mailLog';
 import { createPassLeaseStore } from './passLeases';
 import { createMailHealthStore, createSettingsStore } from './settings';
 import type { WriterRegistry } from '../graph/share';
-import { createStatusSummaryStore } from './statusSummaries';
+import { createRemovalConfirmationStore, createStatusSummaryStore } from './statusSummaries';
 import { createSubscriptionStore } from './subscriptions';
 import { tableClient, type StorageTarget } from './target';
 import { createUserStateStore } from './userState';
@@ -43,6 +46,8 @@ export interface Storage {
   groups: GroupStore;
   members: MemberStore;
   statusSummaries: StatusSummaryStore;
+  /** administrators' confirmations of held removals (the mass-removal guard) */
+  removalConfirmations: RemovalConfirmationStore;
   passLeases: PassLeaseStore;
   /** instances writing to Graph, so each takes its share of the tenant's write limit */
   graphWriters: WriterRegistry;
@@ -67,6 +72,8 @@ export interface Storage {
   mailLog: MailLog;
   /** the notification outbox */
   noticeQueue: NoticeQueue;
+  /** organisation-wide failures in progress (the Vantagepoint credential) */
+  incidents: IncidentStore;
   /** creates tables and queues idempotently; call once per process (memoised) */
   ensureReady(): Promise<void>;
 }
@@ -108,6 +115,7 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     groups: createGroupStore(tables.groups),
     members: createMemberStore(tables.members, tables.memberships),
     statusSummaries: createStatusSummaryStore(tables.members),
+    removalConfirmations: createRemovalConfirmationStore(tables.members),
     passLeases: createPassLeaseStore(tables.members),
     graphWriters: createWriterRegistry(tables.graphWriters),
     graphListers: createWriterRegistry(tables.graphWriters, 'listers'),
@@ -124,6 +132,7 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     mailHealth: createMailHealthStore(tables.settings),
     mailLog: createMailLog(tables.mailLog),
     noticeQueue: createNoticeQueue(notices),
+    incidents: createIncidentStore(tables.settings),
     ensureReady() {
       ready ??= prepare().catch((err: unknown) => {
         ready = undefined; // storage down at start-up: the next call tries again

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { SYNC_STATUSES, type StatusCounts } from '../../domain/model';
-import type { StatusSummaryStore } from '../../ports';
+import type { GroupHold, RemovalConfirmationStore, StatusSummaryStore } from '../../ports';
 import { json, text, type Row } from './entity';
 import { storageCall } from './failures';
 import { checkEntity, checkKey } from './limits';
@@ -18,14 +18,43 @@ export function createStatusSummaryStore(members: TableClient): StatusSummarySto
       if (!row) return null;
       const stored = json<Partial<StatusCounts>>(row, 'counts', {});
       const counts = Object.fromEntries(SYNC_STATUSES.map((s) => [s, stored[s] ?? 0])) as StatusCounts;
-      return { counts, computedAt: text(row, 'computedAt'), switchAt: text(row, 'switchAt') };
+      const hold = json<GroupHold | null>(row, 'hold', null);
+      return { counts, computedAt: text(row, 'computedAt'), switchAt: text(row, 'switchAt'), ...(hold ? { hold } : {}) };
     },
 
     async put(groupId, summary) {
       // derived data, last writer wins: no ETag
-      const entity = { partitionKey: checkKey('groupId', groupId), rowKey: STATUS_ROW, counts: JSON.stringify(summary.counts), computedAt: summary.computedAt, switchAt: summary.switchAt };
+      const entity = {
+        partitionKey: checkKey('groupId', groupId),
+        rowKey: STATUS_ROW,
+        counts: JSON.stringify(summary.counts),
+        computedAt: summary.computedAt,
+        switchAt: summary.switchAt,
+        ...(summary.hold ? { hold: JSON.stringify(summary.hold) } : {}),
+      };
       checkEntity(entity);
       await storageCall('write status summary', () => members.upsertEntity(entity, 'Replace'));
+    },
+  };
+}
+
+export const CONFIRM_ROW = '~confirm';
+
+/** Lives in the group's Members partition (row `~confirm`); written only by the confirm-removals request. */
+export function createRemovalConfirmationStore(members: TableClient): RemovalConfirmationStore {
+  return {
+    async get(groupId) {
+      const row = await storageCall(
+        'read removal confirmation',
+        () => members.getEntity<Row>(checkKey('groupId', groupId), CONFIRM_ROW).then((r): Row | null => r),
+        { 404: () => null },
+      );
+      return row ? { heldAt: text(row, 'heldAt'), by: text(row, 'by'), at: text(row, 'at') } : null;
+    },
+    async put(groupId, confirmation) {
+      const entity = { partitionKey: checkKey('groupId', groupId), rowKey: CONFIRM_ROW, ...confirmation };
+      checkEntity(entity);
+      await storageCall('write removal confirmation', () => members.upsertEntity(entity, 'Replace'));
     },
   };
 }

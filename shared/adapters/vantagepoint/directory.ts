@@ -7,7 +7,7 @@ import { restDetail, VantagepointApi, type ApiResponse } from './api';
 import { TtlCache } from './cache';
 import { mapLimited } from '../../util/concurrency';
 import { isValidEmail } from '../../domain/email';
-import { describeError, ServiceTokens } from './tokens';
+import { describeError, ServiceTokens, TokenRejectedError } from './tokens';
 import { employeeSchema, MAX_PAGE_SIZE, userSchema, type VantagepointEmployee, type VantagepointUser } from './wire';
 
 export interface VantagepointDirectoryOptions {
@@ -157,12 +157,13 @@ class HttpVantagepointDirectory implements VantagepointDirectory {
 
   // ------------------------------------------------------------ credentials
 
-  async checkCredentials(): Promise<{ ok: boolean; message: string }> {
+  async checkCredentials(): Promise<{ ok: boolean; message: string; rejected?: true }> {
     try {
       await this.tokens.verify();
       return { ok: true, message: `Vantagepoint's token endpoint (${this.api.apiUrl}/token) accepted the client credentials.` };
     } catch (err) {
-      return { ok: false, message: describeError(err) };
+      // Refused (vs unreachable): the credential itself is failing, which a person must fix.
+      return { ok: false, message: describeError(err), ...(err instanceof TokenRejectedError ? { rejected: true as const } : {}) };
     }
   }
 

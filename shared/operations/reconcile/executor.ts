@@ -7,6 +7,7 @@ import { mapLimited } from '../../util/concurrency';
 import { loadUserFacts, resolveUser, updateUserState } from '../userSync';
 import { currentGraphAccess, noteProviderResults } from '../graphAccess';
 import { policyOf, type Deps, type ReconcileOptions } from './options';
+import { announceSuspension } from './notices';
 import { persistSubscriptions, resolveOrphans } from './repair';
 
 export interface UserRun {
@@ -74,14 +75,16 @@ async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<P
 }
 
 /** Records the provider's answers for one user: subscription rows, failure streak, status. */
-async function finishUser(deps: Deps, user: PreparedUser, results: MailOperationResult[], now: Date, log: Log): Promise<UserRun & { orphansDeleted: string[] }> {
+async function finishUser(deps: Deps, user: PreparedUser, results: MailOperationResult[], now: Date, options: ReconcileOptions): Promise<UserRun & { orphansDeleted: string[] }> {
+  const { log } = options;
   const { employeeId } = user.target;
   let next = 0;
   const outcomes = user.actions.map((action, i) => ({ action, result: user.ops[i] ? (results[next++] ?? NO_RESULT) : ({ ok: true } as MailOperationResult) }));
   const policy = policyOf(deps.config);
   const reduced = applyOutcomes(user.facts.state, outcomes, now, policy, Math.random);
   await persistSubscriptions(deps, employeeId, user.mailbox, user.facts.subscriptions, reduced.subscriptions, user.clientStates, user.target.removed ?? []);
-  const { after } = await updateUserState(deps, employeeId, now, (fresh) => recordRun(fresh, user.facts.state, outcomes, now, policy));
+  const { after } = await updateUserState(deps, employeeId, now, (fresh) => withSuspensionEpisode(fresh, recordRun(fresh, user.facts.state, outcomes, now, policy), now));
+  await announceSuspension(deps, user.facts, after, options);
   const failures = outcomes.filter(isFailure);
   const failed = failures.length;
   const orphansDeleted = await resolveOrphans(deps, employeeId, user.mailbox, reduced.needsAdoption);
@@ -132,8 +135,12 @@ export async function reconcileUsers(deps: Deps, targets: UserTarget[], options:
     prepared.map((p, i) => ({ p, slice: slices[i] ?? [] })),
     async ({ p, slice }): Promise<UserRun & { orphansDeleted?: string[] }> => {
       if (!('ops' in p)) return p;
-      if (p.actions.length === 0) return { employeeId: p.target.employeeId, status: p.status, planned: 0, failed: 0 };
-      return finishUser(deps, p, slice, now, options.log).catch((err: unknown) => failedRun(p.target.employeeId, err, options.log));
+      if (p.actions.length === 0) {
+        // Nothing to do for the provider; a suspension whose notice never went out is announced now.
+        await announceSuspension(deps, p.facts, p.facts.state, options).catch((err: unknown) => options.log('notify.suspension_failed', { employeeId: p.target.employeeId, error: describe(err) }));
+        return { employeeId: p.target.employeeId, status: p.status, planned: 0, failed: 0 };
+      }
+      return finishUser(deps, p, slice, now, options).catch((err: unknown) => failedRun(p.target.employeeId, err, options.log));
     },
     concurrency,
   );
@@ -166,6 +173,12 @@ export function recordRun(
   const next = applyOutcomes(fresh, outcomes, now, policy, Math.random).state;
   if (fresh.forces !== (read?.forces ?? 0)) return { ...fresh, lastErrors: next.lastErrors };
   return { ...fresh, consecutiveFailures: next.consecutiveFailures, suspendedReason: next.suspendedReason, lastErrors: next.lastErrors, nextRetryAt: next.nextRetryAt };
+}
+
+/** A suspension's episode (`suspendedAt`) starts when it does and lasts until it is cleared. */
+function withSuspensionEpisode(fresh: Omit<UserState, 'etag'>, next: Omit<UserState, 'etag'>, now: Date): Omit<UserState, 'etag'> {
+  const suspendedAt = next.suspendedReason ? (fresh.suspendedReason && fresh.suspendedAt ? fresh.suspendedAt : now.toISOString()) : null;
+  return { ...next, suspendedAt };
 }
 
 function countKinds(actions: PlannedAction[]): Record<string, number> {

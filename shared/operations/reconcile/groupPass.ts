@@ -6,15 +6,17 @@ import type { Member, StatusCounts, SyncStatus } from '../../domain/model';
 import { describe } from '../../http/endpoint';
 import type { ReconcileRequest } from '../../ports';
 import { reconcileUsers } from './executor';
-import type { Deps, ReconcileOptions } from './options';
+import { checkGuard } from './guard';
+import { PREREQUISITE_MAX_AGE_MS, type Deps, type ReconcileOptions } from './options';
 
-/** Member prerequisites are re-checked against Vantagepoint when older than this (fixes there are picked up). */
-export const PREREQUISITE_MAX_AGE_MS = 60 * 60_000;
+export { PREREQUISITE_MAX_AGE_MS } from './options';
 
 export interface GroupPass {
   complete: boolean;
   users: number;
   counts: StatusCounts;
+  /** the mass-removal guard stopped the pass (nobody was removed) */
+  held?: boolean;
 }
 
 /**
@@ -35,6 +37,18 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   }
   let token = request.continuationToken;
   let users = 0;
+  let refresh = !request.skipPrerequisiteRefresh;
+  // The guard looks at the whole pass before its first page; a continuation is part of a pass it already allowed.
+  if (group && passOf && group.syncChangedAt === passOf && group.sync === 'enabled' && !token) {
+    await holdLease(deps, groupId, holder, options);
+    const verdict = await checkGuard(deps, group, passOf, { ...options, requestId: request.requestId });
+    if (!verdict.proceed) {
+      await deps.storage.passLeases.release(groupId, holder);
+      options.log('reconcile.group', { groupId, complete: false, held: true, count: verdict.hold.count });
+      return { complete: false, users: 0, counts, held: true };
+    }
+    refresh = verdict.refresh;
+  }
   while (group && group.syncChangedAt === passOf) {
     const access = await currentGraphAccess(deps);
     if (access.state === 'failing') {
@@ -46,7 +60,7 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
     await holdLease(deps, groupId, holder, options);
     const page = await deps.storage.members.list(groupId, { top: 100, continuationToken: token });
     const known = group;
-    const members = await refreshPrerequisites(deps, groupId, page.items, options);
+    const members = refresh ? await refreshPrerequisites(deps, groupId, page.items, options) : page.items;
     if (request.clearSuspensions) await clearSuspensions(deps, members, options);
     const runs = await reconcileUsers(deps, members.map((member) => ({ employeeId: member.employeeId, known: { group: known, member } })), options);
     const pageCounts = countStatuses(runs.map((r) => r.status));
@@ -70,6 +84,7 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
         continuationToken: token,
         partialCounts: counts,
         passOf,
+        ...(refresh ? {} : { skipPrerequisiteRefresh: true }),
         ...(request.clearSuspensions ? { clearSuspensions: true } : {}),
       });
       options.log('reconcile.group', { groupId, complete: false, users, counts });

@@ -9,6 +9,9 @@ export type Deps = Pick<Services, 'storage' | 'config' | 'mail'> & {
   graphAccessListeners?: Services['graphAccessListeners'];
 };
 
+/** Member prerequisites are re-checked against Vantagepoint when older than this (fixes there are picked up). */
+export const PREREQUISITE_MAX_AGE_MS = 60 * 60_000;
+
 export interface ReconcileOptions {
   now: () => Date;
   log: Log;

@@ -1,0 +1,130 @@
+/**
+ * Each notification email case end to end, in process: the producer (reconciler, timer
+ * check, breaker hook) queues a notice, the outbox sends it through the Graph emulator's
+ * sendMail, and a repeat — a second run, a redelivered message — sends nothing twice.
+ */
+import { GRAPH_EMULATOR_DEFAULTS } from '../../dev/emulators/graph/server';
+import { startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
+import { createMailer } from '../../shared/adapters/graph';
+import { createSecretSource } from '../../shared/adapters/secrets';
+import { createVantagepointDirectory } from '../../shared/adapters/vantagepoint';
+import { announceGraphAccess, checkVantagepointCredential } from '../../shared/operations/incidents';
+import { deliverNotice } from '../../shared/operations/outbox';
+import { reconcileGroup } from '../../shared/operations/reconcile';
+import { forceUserSync, updateUserState } from '../../shared/operations/userSync';
+import type { Mailer, NoticeMessage } from '../../shared/ports';
+import { collectingLog, mailboxOf, startHarness, type Harness } from '../support/reconcile';
+
+const LIST = ['ops@contoso.test', 'it@contoso.test'];
+let h: Harness;
+let mailer: Mailer;
+let vantagepoint: VantagepointEmulator;
+const env: Record<string, string> = { VANTAGEPOINT_CLIENT_SECRET: 'local-dev-secret', VANTAGEPOINT_SERVICE_PASSWORD: 'connect-service', GRAPH_CLIENT_SECRET: GRAPH_EMULATOR_DEFAULTS.clientSecret };
+
+beforeAll(async () => {
+  vantagepoint = await startVantagepointEmulator({ port: 0 });
+  h = await startHarness({
+    settings: {
+      VANTAGEPOINT_BASE_URL: vantagepoint.url,
+      VANTAGEPOINT_SERVICE_USERNAME: 'connect-service',
+      VANTAGEPOINT_SERVICE_PASSWORD: 'connect-service',
+      VANTAGEPOINT_CLIENT_SECRET: 'local-dev-secret',
+      GRAPH_RESOURCES: 'events',
+      NOTIFICATION_SENDER: 'connect-notifications@contoso.test',
+    },
+  });
+  mailer = createMailer(h.config, createSecretSource(h.config, { env })) as Mailer;
+  await h.storage.settings.save({ notificationEmails: LIST, massRemovalGuard: { percent: 20, minimum: 10 }, updatedAt: null, updatedBy: null }, null);
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await vantagepoint?.stop();
+});
+
+/** Delivers every queued notice as the queue trigger would; returns them. */
+async function deliverAll(): Promise<NoticeMessage[]> {
+  const notices = await h.takeNotices();
+  for (const message of notices) await deliverNotice({ storage: h.storage, mailer }, message, { now: h.clock.now, log: () => undefined });
+  return notices;
+}
+const mailTo = (address: string) => h.graph.sentMail().filter((m) => m.to.includes(address));
+
+describe('a user suspended', () => {
+  it('emails the user and the list once per suspension, however often the reconciler sees it', async () => {
+    const forbidden = 'E0301';
+    h.graph.setFaults({ forbiddenMailboxes: [mailboxOf(forbidden)] });
+    const group = await h.addGroup('enabled', [{ employeeId: forbidden }, { employeeId: 'E0302' }]);
+    const pass = () => reconcileGroup(h.deps, { groupId: group.id, reason: 'test', requestId: 'p' }, h.options());
+
+    expect((await pass()).counts).toMatchObject({ active: 1, suspended: 1 });
+    const state = await h.storage.userState.get(forbidden);
+    expect(state).toMatchObject({ suspendedReason: 'MAILBOX_ACCESS_DENIED', suspendedAt: expect.any(String) });
+    expect(state?.suspensionNoticeFor).toBe(state?.suspendedAt);
+    const [notice] = await deliverAll();
+    expect(notice?.notice).toMatchObject({ cause: 'user_suspended', employeeId: forbidden, reason: 'MAILBOX_ACCESS_DENIED', episode: `${forbidden}@${state?.suspendedAt}` });
+    expect(mailTo(mailboxOf(forbidden))).toEqual([expect.objectContaining({ subject: expect.stringMatching(/stopped/), body: expect.stringMatching(/refused access/) })]);
+    for (const address of LIST) expect(mailTo(address).filter((m) => m.body.includes(forbidden))).toHaveLength(1);
+
+    // later passes see the same suspension: no new notice
+    h.clock.advance(60_000);
+    await pass();
+    expect(await h.takeNotices()).toEqual([]);
+
+    // a run that suspended them but died before queueing the notice is made good by the next; the outbox still sends once
+    await updateUserState(h.deps, forbidden, h.clock.now(), (s) => ({ ...s, suspensionNoticeFor: null }));
+    await pass();
+    const again = await deliverAll();
+    expect(again.map((n) => n.notice.episode)).toEqual([notice?.notice.episode]);
+    expect(mailTo(mailboxOf(forbidden))).toHaveLength(1);
+    for (const address of LIST) expect(mailTo(address).filter((m) => m.body.includes(forbidden))).toHaveLength(1);
+
+    // Force clears the suspension; failing again is a new suspension: a new email
+    await forceUserSync(h.deps, forbidden, h.context());
+    h.clock.advance(60_000);
+    await pass();
+    await deliverAll();
+    expect(mailTo(mailboxOf(forbidden))).toHaveLength(2);
+  });
+});
+
+describe('the Vantagepoint API credential failing', () => {
+  it('emails the list once when the credential is refused, and closes the incident when it works again', async () => {
+    const directory = createVantagepointDirectory(h.config, createSecretSource(h.config, { env }));
+    const ctx = { now: h.clock.now, log: collectingLog().log, requestId: 'sweep-1' };
+    expect(await checkVantagepointCredential({ storage: h.storage, directory }, ctx)).toBe('ok');
+    expect(await h.takeNotices()).toEqual([]);
+
+    vantagepoint.rotateSecret('generated-in-vantagepoint'); // "Generate new secret": the stored one stops working
+    expect(await checkVantagepointCredential({ storage: h.storage, directory }, ctx)).toBe('failing');
+    expect(await checkVantagepointCredential({ storage: h.storage, directory }, ctx)).toBe('failing');
+    const notices = await deliverAll();
+    expect(notices.map((n) => n.notice.cause)).toEqual(['vantagepoint_credential_failing']);
+    for (const address of LIST) {
+      expect(mailTo(address).filter((m) => m.subject.includes('Vantagepoint API credential'))).toEqual([
+        expect.objectContaining({ body: expect.stringMatching(/Key Vault[\s\S]*POST \/api\/connect\/token\/refresh/) }),
+      ]);
+    }
+
+    env.VANTAGEPOINT_CLIENT_SECRET = 'generated-in-vantagepoint';
+    expect(await checkVantagepointCredential({ storage: h.storage, directory }, ctx)).toBe('ok');
+    expect(await h.storage.incidents.get('vantagepoint-credential')).toBeNull();
+  });
+});
+
+describe('Graph access lost for the organisation and recovered', () => {
+  it('emails the list once when access is lost and once when it is back, whichever instances report it', async () => {
+    const transition = { lostAt: h.clock.now().toISOString(), detail: 'Authorization_RequestDenied: Insufficient privileges' };
+    const ctx = { log: () => undefined, requestId: 'breaker' };
+    await announceGraphAccess(h.deps, { ...transition, state: 'lost' }, ctx);
+    await announceGraphAccess(h.deps, { ...transition, state: 'lost' }, ctx); // a second instance saw it too
+    await announceGraphAccess(h.deps, { ...transition, state: 'recovered' }, ctx);
+    expect((await deliverAll()).map((n) => n.notice.cause)).toEqual(['graph_access_lost', 'graph_access_lost', 'graph_access_recovered']);
+    for (const address of LIST) {
+      expect(mailTo(address).filter((m) => m.subject.includes('Microsoft 365 access')).map((m) => m.subject)).toEqual([
+        expect.stringMatching(/lost/),
+        expect.stringMatching(/restored/),
+      ]);
+    }
+  });
+});

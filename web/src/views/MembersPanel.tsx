@@ -1,0 +1,221 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call, get, groupPath, query } from '../api';
+import { Loading, Modal, Pager, ProblemAlert, StatusBadge } from '../components';
+import { plural, reasonLabel, STATUS_LABEL, STATUSES } from '../format';
+import { usePaged } from '../hooks';
+import type { AddMembersResult, Group, Member, Page } from '../types';
+
+const parseIds = (text: string): string[] => [...new Set(text.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean))];
+
+/** Members with status and reason; add by employee id, move from another group, remove. */
+export function MembersPanel({ group, tick, onChanged }: { group: Group; tick: number; onChanged: () => void }) {
+  const [status, setStatus] = useState('');
+  const [removing, setRemoving] = useState<Member | null>(null);
+  const members = usePaged<Member>(
+    (token, signal) =>
+      get<Page<Member>>(`${groupPath(group.id)}/members${query({ status, top: 25, continuationToken: token })}`, signal).then((a) => a.data),
+    [group.id, status],
+  );
+  useEffect(() => members.reload(), [tick]);
+
+  return (
+    <>
+      <section class="card" aria-labelledby="members-h">
+        <div class="card-head">
+          <h2 id="members-h">Members</h2>
+          <span class="muted">{plural(group.memberCount, 'member')}</span>
+        </div>
+        <AddMembers group={group} onChanged={() => (members.reload(), onChanged())} />
+        <div class="card-head card-subhead">
+          <label class="field field-inline">
+            <span>Status</span>
+            <select name="status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+              <option value="">All</option>
+              {STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {STATUS_LABEL[s]}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <ProblemAlert error={members.error} />
+        {!members.items && !members.error && <Loading what="members" />}
+        {members.items && members.items.length === 0 && <p class="empty">{status ? 'No member has this status.' : 'No members yet. Add some above.'}</p>}
+        {members.items && members.items.length > 0 && (
+          <table class="table table-members">
+            <thead>
+              <tr>
+                <th scope="col">Employee</th>
+                <th scope="col">Email</th>
+                <th scope="col">Status</th>
+                <th scope="col">Reason</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {members.items.map((m) => (
+                <tr key={m.employeeId} data-employee-id={m.employeeId}>
+                  <td data-label="Employee">
+                    <a class="row-title" href={`#/users/${encodeURIComponent(m.employeeId)}`}>
+                      {m.name || m.employeeId}
+                    </a>
+                    <span class="row-sub">{m.employeeId}</span>
+                  </td>
+                  <td data-label="Email">{m.email || '—'}</td>
+                  <td data-label="Status">
+                    <StatusBadge status={m.status} />
+                  </td>
+                  <td data-label="Reason" class="cell-reason">
+                    {m.reason ? (
+                      <>
+                        <strong>{reasonLabel(m.reason)}</strong>
+                        <span class="row-sub">{m.message}</span>
+                      </>
+                    ) : (
+                      <span class="muted">{m.message}</span>
+                    )}
+                  </td>
+                  <td data-label="Actions" class="actions">
+                    <button type="button" class="btn btn-ghost btn-small" aria-label={`Remove ${m.name || m.employeeId}`} onClick={() => setRemoving(m)}>
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <Pager label="Members" page={members.page} hasNext={members.hasNext} onFirst={members.first} onPrevious={members.previous} onNext={members.next} />
+      </section>
+      {removing && (
+        <RemoveDialog
+          group={group}
+          member={removing}
+          onClose={() => setRemoving(null)}
+          onRemoved={() => {
+            setRemoving(null);
+            members.reload();
+            onChanged();
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+function AddMembers({ group, onChanged }: { group: Group; onChanged: () => void }) {
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [result, setResult] = useState<AddMembersResult | null>(null);
+
+  async function add(employeeIds: string[], move: boolean) {
+    setBusy(true);
+    setError(null);
+    try {
+      const { data } = await call<AddMembersResult>('POST', `${groupPath(group.id)}/members`, { body: { employeeIds, move } });
+      setResult(data);
+      if (!move) setText('');
+      onChanged();
+    } catch (err) {
+      // Every id already in another group: a 409 that still lists each one, so they can be moved.
+      const results = err instanceof ApiError && err.status === 409 ? (err.problem as { results?: AddMembersResult['results'] }).results : undefined;
+      if (results) {
+        setResult({ results, added: 0, conflicts: results.length, reconciliationRequested: false });
+        setError(null);
+      } else {
+        setError(err);
+        setResult(null);
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const conflicts = result?.results.filter((r) => r.outcome === 'conflict') ?? [];
+  return (
+    <div class="add-members">
+      <form
+        class="toolbar"
+        aria-label="Add members"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const ids = parseIds(text);
+          if (ids.length) void add(ids, false);
+        }}
+      >
+        <label class="field field-grow">
+          <span>Add by employee ID</span>
+          <input name="employeeIds" placeholder="E0010, E0011" aria-describedby="add-hint" value={text} onInput={(e) => setText(e.currentTarget.value)} />
+          <small id="add-hint" class="hint">
+            One or more Vantagepoint employee IDs, separated by commas or spaces.
+          </small>
+        </label>
+        <button type="submit" class="btn btn-primary" disabled={busy}>
+          Add members
+        </button>
+      </form>
+      <ProblemAlert error={error} />
+      {result && (
+        <div class="results" role="status">
+          <p>
+            {plural(result.results.filter((r) => r.outcome === 'added').length, 'member')} added
+            {result.results.some((r) => r.outcome === 'moved') && `, ${result.results.filter((r) => r.outcome === 'moved').length} moved`}
+            {conflicts.length > 0 && `, ${conflicts.length} in another group`}.
+          </p>
+          <ul class="result-list">
+            {result.results.map((r) => (
+              <li key={r.employeeId} class={`result result-${r.outcome}`}>
+                <strong>{r.employeeId}</strong>: {r.outcome === 'moved' && r.fromGroupId ? `moved from ${r.fromGroupId}. ` : ''}
+                {r.outcome === 'conflict' && r.otherGroupId ? `already in group ${r.otherGroupId}. ` : ''}
+                {r.message}
+                {r.outcome === 'conflict' && (
+                  <button type="button" class="btn btn-secondary btn-small" disabled={busy} onClick={() => add([r.employeeId], true)}>
+                    Move to {group.name}
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function RemoveDialog({ group, member, onClose, onRemoved }: { group: Group; member: Member; onClose: () => void; onRemoved: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  async function confirm() {
+    setBusy(true);
+    setError(null);
+    try {
+      await call('DELETE', `${groupPath(group.id)}/members/${encodeURIComponent(member.employeeId)}`);
+      onRemoved();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <Modal title={`Remove ${member.name || member.employeeId}?`} onClose={onClose}>
+      <p>
+        {member.name || member.employeeId} leaves {group.name}
+        {group.sync === 'enabled' ? ' and stops syncing; their subscriptions are removed.' : '.'}
+      </p>
+      <ProblemAlert error={error} />
+      <div class="modal-actions">
+        <button type="button" class="btn btn-secondary" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="button" class="btn btn-danger" disabled={busy} onClick={confirm}>
+          Remove member
+        </button>
+      </div>
+    </Modal>
+  );
+}

@@ -1,0 +1,63 @@
+import { useEffect, useState } from 'preact/hooks';
+import { get, groupPath, query } from '../api';
+import { Loading, Pager, ProblemAlert, StatusBadge } from '../components';
+import { reasonLabel, STATUS_LABEL } from '../format';
+import { usePaged } from '../hooks';
+import type { Group, Member, Page, SyncStatus } from '../types';
+import { WhyView } from './WhyView';
+
+/** Not configured and suspended members, each with the why view and Force. */
+export function SyncIssuesPanel({ group, tick, onChanged }: { group: Group; tick: number; onChanged: () => void }) {
+  return (
+    <>
+      <IssueList group={group} status="suspended" tick={tick} onChanged={onChanged} intro="Suspended after repeated or permanent errors: fix the cause, then Force sync." />
+      <IssueList group={group} status="not_configured" tick={tick} onChanged={onChanged} intro="A member prerequisite fails: fix the record in Vantagepoint; the next pass picks it up." />
+    </>
+  );
+}
+
+function IssueList({ group, status, tick, onChanged, intro }: { group: Group; status: SyncStatus; tick: number; onChanged: () => void; intro: string }) {
+  const [open, setOpen] = useState<string | null>(null);
+  const members = usePaged<Member>(
+    (token, signal) =>
+      get<Page<Member>>(`${groupPath(group.id)}/members${query({ status, top: 20, continuationToken: token })}`, signal).then((a) => a.data),
+    [group.id, status],
+  );
+  useEffect(() => members.reload(), [tick]);
+  const headingId = `issues-${status}`;
+  return (
+    <section class="card" aria-labelledby={headingId}>
+      <h2 id={headingId}>{STATUS_LABEL[status]}</h2>
+      <p class="muted">{intro}</p>
+      <ProblemAlert error={members.error} />
+      {!members.items && !members.error && <Loading what="members" />}
+      {members.items && members.items.length === 0 && <p class="empty">None.</p>}
+      {members.items && members.items.length > 0 && (
+        <ul class="issue-list">
+          {members.items.map((m) => (
+            <li key={m.employeeId} class="issue">
+              <div class="issue-row">
+                <div>
+                  <strong>{m.name || m.employeeId}</strong> <span class="row-sub-inline">{m.employeeId}</span>
+                  <div>
+                    <StatusBadge status={m.status} /> {m.reason ? <strong>{reasonLabel(m.reason)}</strong> : null} <span class="muted">{m.message}</span>
+                  </div>
+                </div>
+                <button
+                  type="button"
+                  class="btn btn-secondary btn-small"
+                  aria-expanded={open === m.employeeId}
+                  onClick={() => setOpen(open === m.employeeId ? null : m.employeeId)}
+                >
+                  {open === m.employeeId ? 'Hide why' : 'Why?'}
+                </button>
+              </div>
+              {open === m.employeeId && <WhyView employeeId={m.employeeId} compact onChanged={onChanged} />}
+            </li>
+          ))}
+        </ul>
+      )}
+      <Pager label={STATUS_LABEL[status]} page={members.page} hasNext={members.hasNext} onFirst={members.first} onPrevious={members.previous} onNext={members.next} />
+    </section>
+  );
+}
