@@ -43,8 +43,17 @@ export interface GroupStore {
   list(query: PageRequest & { filter?: string | undefined; sync?: SyncSwitch | undefined }): Promise<Page<Group>>;
   /** Optimistic: PreconditionFailedError when etag is stale; ConflictError DUPLICATE_NAME on rename clash. */
   update(id: string, patch: GroupPatch, etag: string): Promise<Group>;
-  /** Optimistic as update. */
+  /** Optimistic as update. Removes the row for good (the release job's last step). */
   delete(id: string, etag: string): Promise<void>;
+  /**
+   * Accepts a delete: the group is marked `deletingSince` (optimistic as update) and its name
+   * released. From then `get` and `list` no longer see it; the release job finishes the delete.
+   */
+  markDeleting(id: string, etag: string, at: string): Promise<Group>;
+  /** A group being deleted (for the release job), or null. */
+  getDeleting(id: string): Promise<Group | null>;
+  /** Ids of every group being deleted (the sweep re-queues their release). */
+  listDeleting(): Promise<string[]>;
 }
 
 /** Per-group membership summary, kept in step with member writes (so the toggle reads O(1)). */
@@ -66,7 +75,7 @@ export interface MemberStore {
   /** false when the employee was not a member of that group. */
   remove(groupId: string, employeeId: string): Promise<boolean>;
   get(groupId: string, employeeId: string): Promise<Member | null>;
-  /** Reverse lookup: the group this employee belongs to, if any. */
+  /** Reverse lookup: the group this employee belongs to, if any (a stale claim counts as none). */
   groupOf(employeeId: string): Promise<string | null>;
   list(groupId: string, page: PageRequest): Promise<Page<Member>>;
   /** First members failing a prerequisite, read from an index (no scan of the group). */
@@ -74,8 +83,15 @@ export interface MemberStore {
   summary(groupId: string): Promise<MemberSummary>;
   /** Re-records prerequisite results (reconciler refresh); keeps summary and index in step. */
   updatePrerequisites(groupId: string, members: Member[]): Promise<void>;
-  /** Removes every member row of a group (group deletion); returns how many were removed. */
-  removeAll(groupId: string): Promise<number>;
+  /**
+   * Removes every row of a group's partition, releasing the claims that name the group
+   * (the release job of a group deletion); stops at `until` (ms since epoch). Resumable.
+   */
+  removeAll(groupId: string, options?: { until?: number }): Promise<{ removed: number; done: boolean }>;
+  /** The group each user's claim names, stale or not (the claim is the source of truth). */
+  claimedGroups(employeeIds: string[]): Promise<Map<string, string | null>>;
+  /** Deletes member rows (with their index rows and summary share) whose claim names another group; claims untouched. */
+  removeRows(groupId: string, members: Member[]): Promise<void>;
 }
 
 export interface StatusSummary {
@@ -179,6 +195,8 @@ export interface ReconcileRequest {
   employeeId?: string | undefined;
   /** or every user holding subscriptions outside any group (the sweep's scan) */
   outsideGroups?: boolean | undefined;
+  /** or release the members of a deleted group, then remove its row (resumable) */
+  releaseGroupId?: string | undefined;
   reason: string;
   requestId: string;
   /** a group pass that ran out of time carries on from here (members continuation token) */

@@ -7,6 +7,7 @@ export const ReconcileRequestMessage = z
     groupId: GroupId.optional(),
     employeeId: EmployeeId.optional(),
     outsideGroups: z.literal(true).optional(),
+    releaseGroupId: GroupId.optional(),
     reason: z.string().max(200),
     requestId: z.string().max(200),
     continuationToken: z.string().max(4096).optional(),
@@ -23,6 +24,7 @@ export const ReconcileRequestMessage = z
     probeGraph: z.literal(true).optional(),
     clearSuspensions: z.literal(true).optional(),
   })
-  .refine((m) => m.groupId !== undefined || m.employeeId !== undefined || m.outsideGroups === true || m.repairOrphans === true || m.probeGraph === true, {
-    message: 'groupId, employeeId, outsideGroups, repairOrphans or probeGraph is required',
-  });
+  .refine(
+    (m) => m.groupId !== undefined || m.employeeId !== undefined || m.outsideGroups === true || m.repairOrphans === true || m.probeGraph === true || m.releaseGroupId !== undefined,
+    { message: 'groupId, employeeId, outsideGroups, repairOrphans, probeGraph or releaseGroupId is required' },
+  );

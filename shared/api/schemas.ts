@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isValidEmail } from '../domain/email';
 import { MEMBER_PREREQUISITES, SYNC_STATUSES } from '../domain/model';
 import { refusedCharacter } from '../domain/names';
+import { canonicalEmployeeId } from '../domain/employee';
 
 /**
  * One zod schema per payload: the single source of validation, TypeScript types
@@ -14,10 +15,12 @@ export const GroupId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1–64 letters, digits, "_", "." or "-", starting with a letter or digit')
   .meta({ id: 'GroupId', description: 'Immutable external id chosen at creation' });
 
+// Vantagepoint keys match case-insensitively: one spelling (upper case) from the edge inwards.
 export const EmployeeId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, 'must be 1–32 letters, digits, "_", "." or "-", starting with a letter or digit')
-  .meta({ id: 'EmployeeId', description: 'Vantagepoint employee key' });
+  .overwrite(canonicalEmployeeId)
+  .meta({ id: 'EmployeeId', description: 'Vantagepoint employee key; matched ignoring case (answers use upper case)' });
 
 /**
  * Names and descriptions refuse invisible and direction-changing characters (shared/domain/names.ts),

@@ -8,3 +8,4 @@ export * from './names';
 export * from './guard';
 export * from './notices';
 export * from './graphAccess';
+export * from './employee';

@@ -60,6 +60,11 @@ export interface Group {
   createdAt: string;
   updatedAt: string;
   updatedBy: string;
+  /**
+   * Set when a delete was accepted: the group is gone for every reader (404, not listed, its
+   * claims count as free) while a queued release job removes its members, then the row.
+   */
+  deletingSince?: string | null;
   etag: string;
 }
 

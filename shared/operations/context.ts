@@ -34,7 +34,7 @@ export async function audit(
 export async function nudge(queue: ReconcileQueue, ctx: OperationContext, request: Omit<ReconcileRequest, 'requestId'>): Promise<boolean> {
   try {
     await queue.request({ ...request, requestId: ctx.requestId });
-    ctx.log('reconcile.requested', { groupId: request.groupId, employeeId: request.employeeId, reason: request.reason });
+    ctx.log('reconcile.requested', { groupId: request.groupId ?? request.releaseGroupId, employeeId: request.employeeId, reason: request.reason });
     return true;
   } catch (err) {
     ctx.log('reconcile.request_failed', { groupId: request.groupId, employeeId: request.employeeId, error: describe(err) });

@@ -4,7 +4,7 @@ import type * as S from '../api/schemas';
 import { ConflictError, PreconditionFailedError } from '../errors';
 import type { EndpointResult } from '../http/endpoint';
 import { mapPage } from '../util/concurrency';
-import { actor, audit, etagMatches, groupScope, type OperationContext } from './context';
+import { actor, audit, etagMatches, groupScope, nudge, type OperationContext } from './context';
 import { loadGroupView, requireGroup, withEtag } from './views';
 
 type Deps = Pick<Services, 'storage'>;
@@ -71,15 +71,19 @@ export async function deleteGroup(deps: Deps, input: { groupId: string; ifMatch:
   if (group.sync === 'enabled') {
     throw new ConflictError('GROUP_ENABLED', `Group '${group.id}' is enabled; disable synchronization before deleting it.`);
   }
-  // The group row goes first (guarded by its ETag, so a concurrent enable wins); members follow.
-  await deps.storage.groups.delete(group.id, group.etag);
-  const removed = await deps.storage.members.removeAll(group.id);
+  // Marked first (guarded by its ETag, so a concurrent enable wins): from here the group is gone for
+  // every reader, adds to it answer 404 and its members' claims count as free. A queued release job
+  // removes the members and then the row; it resumes where it stopped if it fails or runs out of time,
+  // and the sweep re-queues it for a group left marked (e.g. the queue was down just now).
+  const { memberCount } = await deps.storage.members.summary(group.id);
+  await deps.storage.groups.markDeleting(group.id, group.etag, ctx.now.toISOString());
   await audit(deps.storage.audit, ctx, {
     action: 'group.delete',
     target: group.id,
-    from: { name: group.name, memberCount: removed },
+    from: { name: group.name, memberCount },
     to: null,
     scopes: [groupScope(group.id)],
   });
+  await nudge(deps.storage.reconcileQueue, ctx, { releaseGroupId: group.id, reason: 'group.delete' });
   return { status: 204 };
 }

@@ -34,6 +34,12 @@ export async function addMembers(
     ),
   );
   const outcomes = await deps.storage.members.add(group.id, members, { move: input.body.move });
+  // A delete accepted while this add ran: its release job may have passed already, so it runs
+  // again for what this add wrote (the claims made here count as free meanwhile).
+  if (!(await deps.storage.groups.get(group.id))) {
+    await nudge(deps.storage.reconcileQueue, ctx, { releaseGroupId: group.id, reason: 'members.add_after_delete' });
+    throw new NotFoundError('GROUP_NOT_FOUND', `No group with id '${group.id}'.`);
+  }
   const byId = new Map(members.map((m) => [m.employeeId, m]));
   const results = outcomes.map((o) => ({ ...o, prerequisite: byId.get(o.employeeId)?.prerequisite ?? null, message: byId.get(o.employeeId)?.prerequisiteMessage ?? '' }));
   const conflicts = results.filter((r) => r.outcome === 'conflict');

@@ -51,7 +51,8 @@ function allMembers(groupId: string, query: string): Promise<{ items: MemberItem
 describe('bulk add, list and remove', () => {
   let group: GroupBody;
   const valid = [employee(10), employee(11), employee(12)];
-  const unknown = `X${uniqueId('nobody').replace(/-/g, '')}`.slice(0, 32);
+  // ids are matched ignoring case and answered in upper case (Vantagepoint's keys match case-insensitively)
+  const unknown = `X${uniqueId('nobody').replace(/-/g, '')}`.slice(0, 32).toUpperCase();
 
   beforeAll(async () => {
     group = await createGroup(admin, 'members');

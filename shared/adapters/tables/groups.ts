@@ -3,7 +3,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import type { Group, MailboxAccess, SyncSwitch } from '../../domain/model';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../errors';
 import type { GroupPatch, GroupStore, NewGroup, Page, PageRequest } from '../../ports';
-import { etagOf, text, type Row } from './entity';
+import { etagOf, text, textOrNull, type Row } from './entity';
 import { storageCall } from './failures';
 import { checkEntity, checkKey, foldCase } from './limits';
 import { rowRangeFilter, scanPage } from './scan';
@@ -34,6 +34,7 @@ function toEntity(group: NewGroup) {
     createdAt: group.createdAt,
     updatedAt: group.updatedAt,
     updatedBy: group.updatedBy,
+    ...(group.deletingSince ? { deletingSince: group.deletingSince } : {}),
   };
 }
 
@@ -48,6 +49,7 @@ function toGroup(row: Row): Group {
     createdAt: text(row, 'createdAt'),
     updatedAt: text(row, 'updatedAt'),
     updatedBy: text(row, 'updatedBy'),
+    ...(textOrNull(row, 'deletingSince') ? { deletingSince: textOrNull(row, 'deletingSince') } : {}),
     etag: etagOf(row),
   };
 }
@@ -55,6 +57,10 @@ function toGroup(row: Row): Group {
 const duplicateName = (name: string) =>
   new ConflictError('DUPLICATE_NAME', `A group named '${name}' already exists (names are unique ignoring case).`);
 const duplicateId = (id: string) => new ConflictError('DUPLICATE_ID', `A group with id '${id}' already exists.`);
+const stillDeleting = (id: string) =>
+  new ConflictError('GROUP_DELETING', `Group '${id}' is still being deleted (its members are being released); retry shortly.`);
+/** A row of a group whose delete was accepted: gone for every reader but the release job. */
+const isDeleting = (row: Row | null) => row !== null && textOrNull(row, 'deletingSince') !== null;
 const notFound = (id: string) => new NotFoundError('GROUP_NOT_FOUND', `Group '${id}' does not exist.`);
 
 export function createGroupStore(table: TableClient): GroupStore {
@@ -70,7 +76,8 @@ export function createGroupStore(table: TableClient): GroupStore {
     const existing = await read(claim.rowKey);
     if (!existing) return ['create', claim];
     const owner = text(existing, 'groupId');
-    if (owner === groupId || (await read(groupRowKey(owner))) === null) {
+    const ownerRow = owner === groupId ? null : await read(groupRowKey(owner));
+    if (owner === groupId || ownerRow === null || isDeleting(ownerRow)) {
       return ['update', claim, 'Replace', { etag: etagOf(existing) }];
     }
     throw duplicateName(name);
@@ -90,6 +97,16 @@ export function createGroupStore(table: TableClient): GroupStore {
     return response.subResponses[0]?.etag ?? '';
   }
 
+  /** Deletes the name claim if it still names this group (a new group may have taken the name since). */
+  async function releaseName(name: string, groupId: string): Promise<void> {
+    const claim = await read(nameRowKey(name));
+    if (!claim || text(claim, 'groupId') !== groupId) return;
+    await storageCall('release group name', () => table.deleteEntity(PARTITION, claim.rowKey ?? '', { etag: etagOf(claim) }).then(() => undefined), {
+      404: () => undefined,
+      412: () => undefined,
+    });
+  }
+
   async function current(id: string, etag: string): Promise<Row> {
     const row = await read(groupRowKey(id));
     if (!row) throw notFound(id);
@@ -101,7 +118,9 @@ export function createGroupStore(table: TableClient): GroupStore {
     async create(group) {
       const entity = toEntity(group);
       checkEntity(entity);
-      if (await read(entity.rowKey)) throw duplicateId(group.id);
+      const existing = await read(entity.rowKey);
+      // The old group's members must be gone first, or they would come back in the new one.
+      if (existing) throw isDeleting(existing) ? stillDeleting(group.id) : duplicateId(group.id);
       const claim = await claimName(group.name, group.id);
       const etag = await submit('create group', [['create', entity], claim], () => duplicateName(group.name)).catch(async (err: unknown) => {
         // lost a race with a concurrent create: tell which key it took
@@ -113,7 +132,38 @@ export function createGroupStore(table: TableClient): GroupStore {
 
     async get(id) {
       const row = await read(groupRowKey(id));
-      return row ? toGroup(row) : null;
+      return row && !isDeleting(row) ? toGroup(row) : null;
+    },
+
+    async getDeleting(id) {
+      const row = await read(groupRowKey(id));
+      return row && isDeleting(row) ? toGroup(row) : null;
+    },
+
+    async listDeleting() {
+      const filter = odata`PartitionKey eq ${PARTITION} and RowKey ge ${GROUP_ROW} and RowKey lt ${'g}'} and deletingSince ge ${''}`;
+      const pages = table.listEntities<Row>({ queryOptions: { filter, select: ['id', 'deletingSince'] } }).byPage({ maxPageSize: 1000 });
+      const ids: string[] = [];
+      const next = () => storageCall('list deleting groups', () => pages.next());
+      for (let page = await next(); !page.done; page = await next()) ids.push(...page.value.filter(isDeleting).map((r) => text(r, 'id')));
+      return ids;
+    },
+
+    async markDeleting(id, etag, at) {
+      const row = await current(id, etag);
+      if (isDeleting(row)) throw notFound(id);
+      const group: Group = { ...toGroup(row), deletingSince: at };
+      const saved = await storageCall('mark group deleting', () => table.updateEntity(toEntity(group), 'Replace', { etag }), {
+        404: () => {
+          throw notFound(id);
+        },
+        412: () => {
+          throw new PreconditionFailedError();
+        },
+      });
+      // The name is free at once: the group is gone for every reader.
+      await releaseName(group.name, id);
+      return { ...group, etag: saved.etag ?? '' };
     },
 
     list(query) {
@@ -147,8 +197,7 @@ export function createGroupStore(table: TableClient): GroupStore {
           throw new PreconditionFailedError();
         },
       });
-      const claimKey = nameRowKey(text(row, 'name'));
-      await storageCall('release group name', () => table.deleteEntity(PARTITION, claimKey).then(() => undefined), { 404: () => undefined });
+      await releaseName(text(row, 'name'), id);
     },
   };
 }
@@ -167,6 +216,7 @@ function listGroups(table: TableClient, query: PageRequest & { filter?: string |
     page: query,
     filter: (after) => rowRangeFilter(PARTITION, GROUP_ROW, after, syncFilter),
     toItem: (row) => {
+      if (isDeleting(row)) return null;
       const group = toGroup(row);
       return !needle || foldCase(group.name).includes(needle) || foldCase(group.id).includes(needle) ? group : null;
     },

@@ -104,15 +104,18 @@ function refreshed(stored: Member, incoming: Member): Member {
   return { ...stored, name: incoming.name, email: incoming.email, prerequisite: incoming.prerequisite, prerequisiteMessage: incoming.prerequisiteMessage, checkedAt: incoming.checkedAt };
 }
 
-export function createMemberStore(members: TableClient, memberships: TableClient): MemberStore {
-  const claims = createMembershipClaims(memberships);
-
+export function createMemberStore(members: TableClient, memberships: TableClient, groupLive: (groupId: string) => Promise<boolean>, now: () => number = Date.now): MemberStore {
   const readRow = (groupId: string, rowKey: string) =>
     storageCall('read member', () => members.getEntity<Row>(groupId, rowKey).then((r): Row | null => r), { 404: () => null });
   const readMember = async (groupId: string, employeeId: string) => {
     const row = await readRow(groupId, MEMBER_ROW + employeeId);
     return row ? toMember(row) : null;
   };
+  const claims = createMembershipClaims(memberships, {
+    groupLive,
+    hasRow: async (groupId, employeeId) => (await readRow(groupId, MEMBER_ROW + employeeId)) !== null,
+    now,
+  });
 
   /**
    * One transaction over ≤ 49 members of a group plus its summary. The summary is updated
@@ -138,7 +141,9 @@ export function createMemberStore(members: TableClient, memberships: TableClient
       if (actions.length === 0) return before;
       const entity = summaryEntity(groupId, summary);
       actions.push(summaryRow ? ['update', entity, 'Replace', { etag: etagOf(summaryRow) }] : ['create', entity]);
+      // 404: a row this chunk deletes was deleted by someone else since the read — as lost a race as 409/412
       const done = await storageCall('write members', () => members.submitTransaction(actions).then(() => true), {
+        404: () => false,
         409: () => false,
         412: () => false,
       });
@@ -167,7 +172,11 @@ export function createMemberStore(members: TableClient, memberships: TableClient
     return chunkMembers.map((m, i) => outcomeOf(m.employeeId, claimed[i] as Claim, before.get(m.employeeId) ?? null));
   }
 
-  /** Moved members leave their old group (member row, index row, summary) once the new group holds them. */
+  /**
+   * Moved members leave their old group (member row, index row, summary) once the new group holds them.
+   * Should this fail, the claim already names the new group: the old group's pass skips the row and
+   * deletes it (claims are the source of truth), so the user is never in two groups.
+   */
   async function leaveOldGroups(claimed: Claim[]): Promise<void> {
     const byGroup = new Map<string, string[]>();
     for (const c of claimed) if (c.kind === 'moved') byGroup.set(c.fromGroupId, [...(byGroup.get(c.fromGroupId) ?? []), c.employeeId]);
@@ -226,8 +235,23 @@ export function createMemberStore(members: TableClient, memberships: TableClient
       }
     },
 
-    async removeAll(groupId) {
-      return removeWholePartition(members, checkKey('groupId', groupId), (ids) => mapLimited(ids, (id) => claims.releaseIfIn(id, groupId), CONCURRENCY));
+    async removeAll(groupId, options = {}) {
+      return removeWholePartition(members, checkKey('groupId', groupId), (ids) => mapLimited(ids, (id) => claims.releaseIfIn(id, groupId), CONCURRENCY), options.until);
+    },
+
+    async claimedGroups(employeeIds) {
+      const groups = await mapLimited(employeeIds, (id) => claims.claimedGroup(id), CONCURRENCY);
+      return new Map(employeeIds.map((id, i) => [id, groups[i] ?? null]));
+    },
+
+    async removeRows(groupId, listed) {
+      checkKey('groupId', groupId);
+      const seen = new Map(listed.map((m) => [m.employeeId, m]));
+      // Only the rows as they were listed: one an add rewrote since (with its claim) stays.
+      const unchanged = (stored: Member, id: string) => stored.checkedAt === seen.get(id)?.checkedAt && stored.addedAt === seen.get(id)?.addedAt;
+      for (const ids of chunk([...seen.keys()], MEMBERS_PER_TRANSACTION)) {
+        await mutate(groupId, ids, (stored, id) => (stored && unchanged(stored, id) ? 'delete' : null));
+      }
     },
   };
 }
@@ -257,20 +281,27 @@ function listRange(table: TableClient, groupId: string, prefix: string, page: { 
 
 /**
  * Deletes every row of a group's partition, 100 rows per transaction, releasing the
- * membership claims of the members deleted. Returns how many members were removed.
+ * membership claims of the members first: a crash between the two leaves rows whose
+ * claims are gone, which the next round (a redelivered release job) deletes. Stops at
+ * `until` (ms since epoch) with `done: false`; resumable, since every round re-reads.
  */
-async function removeWholePartition(table: TableClient, groupId: string, release: (employeeIds: string[]) => Promise<unknown>): Promise<number> {
+async function removeWholePartition(
+  table: TableClient,
+  groupId: string,
+  release: (employeeIds: string[]) => Promise<unknown>,
+  until = Number.POSITIVE_INFINITY,
+): Promise<{ removed: number; done: boolean }> {
   let removed = 0;
   for (;;) {
     const rows = await firstRows(table, groupId, 100);
-    if (rows.length === 0) return removed;
+    if (rows.length === 0) return { removed, done: true };
+    const employeeIds = rows.filter((r) => r.rowKey?.startsWith(MEMBER_ROW)).map((r) => text(r, 'employeeId'));
+    await release(employeeIds);
     const actions: TransactionAction[] = rows.map((r) => ['delete', { partitionKey: groupId, rowKey: r.rowKey ?? '' }]);
     // 404: a row vanished under us (a concurrent remove); the next round re-reads
     const deleted = await storageCall('delete members', () => table.submitTransaction(actions).then(() => true), { 404: () => false });
-    if (!deleted) continue;
-    const employeeIds = rows.filter((r) => r.rowKey?.startsWith(MEMBER_ROW)).map((r) => text(r, 'employeeId'));
-    await release(employeeIds);
-    removed += employeeIds.length;
+    if (deleted) removed += employeeIds.length;
+    if (Date.now() > until) return { removed, done: false };
   }
 }
 

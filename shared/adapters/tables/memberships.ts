@@ -7,10 +7,24 @@ import { checkKey } from './limits';
 /**
  * "One group per user": table Memberships, PartitionKey = employeeId, one row holding
  * the user's groupId. Claimed with createEntity, so two groups adding the same user at
- * once cannot both win.
+ * once cannot both win. The claim is the source of truth of membership; a member row
+ * is only the group's copy of it.
+ *
+ * A claim is stale, and counts as free, when its group no longer exists (or is being
+ * deleted), or when its group holds no member row for the user and the claim is older
+ * than CLAIM_GRACE_MS (an add writes its claim, then its row, within one request; an add
+ * that died in between must not strand the user).
  */
 const ROW = 'membership';
 const MAX_ATTEMPTS = 4;
+export const CLAIM_GRACE_MS = 60_000;
+
+/** What the member store knows that the claims table does not: whether a claim is still backed. */
+export interface ClaimBacking {
+  groupLive(groupId: string): Promise<boolean>;
+  hasRow(groupId: string, employeeId: string): Promise<boolean>;
+  now(): number;
+}
 
 export type Claim =
   | { kind: 'new'; employeeId: string; etag: string }
@@ -24,13 +38,26 @@ export interface MembershipClaims {
   release(claim: Claim): Promise<void>;
   /** Deletes the user's claim when it still names this group. */
   releaseIfIn(employeeId: string, groupId: string): Promise<void>;
+  /** The group a live claim names (stale claims count as free). */
   groupOf(employeeId: string): Promise<string | null>;
+  /** The group the claim names, stale or not (the group pass compares it with its own). */
+  claimedGroup(employeeId: string): Promise<string | null>;
 }
 
-export function createMembershipClaims(table: TableClient): MembershipClaims {
+export function createMembershipClaims(table: TableClient, backing: ClaimBacking): MembershipClaims {
   const read = (employeeId: string) =>
     storageCall('read membership', () => table.getEntity<Row>(employeeId, ROW).then((r): Row | null => r), { 404: () => null });
-  const entity = (employeeId: string, groupId: string) => ({ partitionKey: employeeId, rowKey: ROW, groupId });
+  const entity = (employeeId: string, groupId: string) => ({ partitionKey: employeeId, rowKey: ROW, groupId, claimedAt: new Date(backing.now()).toISOString() });
+
+  /** A claim nobody stands behind any more: its group is gone, or it never got (or lost) its row. */
+  async function isStale(row: Row, employeeId: string): Promise<boolean> {
+    const groupId = text(row, 'groupId');
+    if (!groupId || !(await backing.groupLive(groupId))) return true;
+    if (await backing.hasRow(groupId, employeeId)) return false;
+    const claimedAt = Date.parse(text(row, 'claimedAt'));
+    // claims written before claimedAt existed are old
+    return !(claimedAt > backing.now() - CLAIM_GRACE_MS);
+  }
 
   const create = (employeeId: string, groupId: string) =>
     storageCall('claim membership', () => table.createEntity(entity(employeeId, groupId)).then((r): string | null => r.etag ?? ''), {
@@ -55,6 +82,12 @@ export function createMembershipClaims(table: TableClient): MembershipClaims {
     if (!existing) return null; // released in between: try again
     const otherGroupId = text(existing, 'groupId');
     if (otherGroupId === groupId) return { kind: 'same', employeeId };
+    if (await isStale(existing, employeeId)) {
+      // Taken over as a new claim (with the stale one's ETag, so a concurrent writer wins); nothing to leave behind
+      // but a row in a group that is gone, or a row-less claim: the group pass and the release job sweep those.
+      const taken = await reassign(employeeId, groupId, etagOf(existing));
+      return taken === null ? null : { kind: 'new', employeeId, etag: taken };
+    }
     if (!move) return { kind: 'conflict', employeeId, otherGroupId };
     const moved = await reassign(employeeId, groupId, etagOf(existing));
     return moved === null ? null : { kind: 'moved', employeeId, fromGroupId: otherGroupId, etag: moved };
@@ -81,6 +114,12 @@ export function createMembershipClaims(table: TableClient): MembershipClaims {
     },
 
     async groupOf(employeeId) {
+      const row = await read(checkKey('employeeId', employeeId));
+      if (!row || (await isStale(row, employeeId))) return null;
+      return text(row, 'groupId') || null;
+    },
+
+    async claimedGroup(employeeId) {
       const row = await read(checkKey('employeeId', employeeId));
       return row ? text(row, 'groupId') || null : null;
     },

@@ -7,6 +7,7 @@ import { restDetail, VantagepointApi, type ApiResponse } from './api';
 import { TtlCache } from './cache';
 import { mapLimited } from '../../util/concurrency';
 import { isValidEmail } from '../../domain/email';
+import { canonicalEmployeeId } from '../../domain/employee';
 import { describeError, ServiceTokens, TokenRejectedError } from './tokens';
 import { employeeSchema, MAX_PAGE_SIZE, userSchema, type VantagepointEmployee, type VantagepointUser } from './wire';
 
@@ -110,7 +111,7 @@ class HttpVantagepointDirectory implements VantagepointDirectory {
       this.usersByEmployee(),
       mapLimited(ids, (id) => this.employee(id), EMPLOYEE_READ_CONCURRENCY),
     ]);
-    return new Map(ids.map((id, i) => [id, toFacts(id, employees[i] ?? null, users.get(id) ?? null)]));
+    return new Map(ids.map((id, i) => [id, toFacts(id, employees[i] ?? null, users.get(canonicalEmployeeId(id)) ?? null)]));
   }
 
   /** One employee by key with the service token; null when Vantagepoint has no such employee. */
@@ -184,8 +185,10 @@ function denied(code: 'ADMIN_ROLE' | 'ADMIN_EMPLOYEE', message: string): CallerO
 function addUser(index: Map<string, UserAssociation>, user: VantagepointUser): void {
   if (!user.Employee) return;
   const active = user.Status.toLowerCase() === 'active';
-  if (index.get(user.Employee)?.active && !active) return;
-  index.set(user.Employee, { username: user.Username, active });
+  // Keys match ignoring case in Vantagepoint: index them as the service spells ids (canonicalEmployeeId).
+  const key = canonicalEmployeeId(user.Employee);
+  if (index.get(key)?.active && !active) return;
+  index.set(key, { username: user.Username, active });
 }
 
 function toFacts(employeeId: string, employee: VantagepointEmployee | null, user: UserAssociation | null): EmployeeFacts {

@@ -60,7 +60,8 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
     await holdLease(deps, groupId, holder, options);
     const page = await deps.storage.members.list(groupId, { top: 100, continuationToken: token });
     const known = group;
-    const members = refresh ? await refreshPrerequisites(deps, groupId, page.items, options) : page.items;
+    const claimed = await claimedHere(deps, groupId, page.items, options);
+    const members = refresh ? await refreshPrerequisites(deps, groupId, claimed, options) : claimed;
     if (request.clearSuspensions) await clearSuspensions(deps, members, options);
     const runs = await reconcileUsers(deps, members.map((member) => ({ employeeId: member.employeeId, known: { group: known, member } })), options);
     const pageCounts = countStatuses(runs.map((r) => r.status));
@@ -114,6 +115,21 @@ async function clearSuspensions(deps: Deps, members: Member[], options: Reconcil
     16,
   );
   options.log('reconcile.suspensions_cleared', { groupId: members[0]?.groupId ?? null, cleared: cleared.reduce((a: number, b: number) => a + b, 0) });
+}
+
+/**
+ * The claim is the source of truth: a pass acts only on members whose claim names this group.
+ * A row whose claim names another group (a move that stopped half-way) or none (an add racing a
+ * remove) is repaired by deleting it, so no user is ever reconciled by two groups.
+ */
+async function claimedHere(deps: Deps, groupId: string, members: Member[], options: ReconcileOptions): Promise<Member[]> {
+  if (members.length === 0) return members;
+  const claims = await deps.storage.members.claimedGroups(members.map((m) => m.employeeId));
+  const strays = members.filter((m) => claims.get(m.employeeId) !== groupId);
+  if (strays.length === 0) return members;
+  await deps.storage.members.removeRows(groupId, strays);
+  options.log('reconcile.membership_repaired', { groupId, rowsRemoved: strays.map((m) => ({ employeeId: m.employeeId, claimedBy: claims.get(m.employeeId) ?? null })) });
+  return members.filter((m) => claims.get(m.employeeId) === groupId);
 }
 
 /** A lease outlives the time budget a little, so a continuation can pick it up; capped for unbounded test runs. */

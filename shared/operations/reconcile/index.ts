@@ -2,7 +2,8 @@
  * The reconciler, one job per file: `executor` (plan, one provider call, record outcomes),
  * `repair` (our subscription rows against overlapping runs and orphans), `groupPass`
  * (a group's members page by page under a lease), `sweep` (the timer's resync and users
- * outside any group). This file only routes a queue request to the job.
+ * outside any group), `release` (a deleted group's members, resumable).
+ * This file only routes a queue request to the job.
  */
 import type { ReconcileRequest } from '../../ports';
 import { reconcileGroup } from './groupPass';
@@ -11,6 +12,7 @@ import type { Deps, ReconcileOptions } from './options';
 import type { AccessVerdict } from '../../domain/graphAccess';
 import { probeGraphAccess } from '../graphAccess';
 import { reconcileUsers } from './executor';
+import { releaseGroup } from './release';
 import { recheckOrphans } from './repair';
 import { sweep } from './sweep';
 import { reconcileOutsideGroups } from './sweep';
@@ -20,12 +22,14 @@ export { policyOf, type Deps, type ReconcileOptions } from './options';
 export { reconcileUser, reconcileUsers, type UserRun, type UserTarget } from './executor';
 export { PREREQUISITE_MAX_AGE_MS, reconcileGroup, type GroupPass } from './groupPass';
 export { reconcileOutsideGroups, sweep } from './sweep';
+export { releaseGroup } from './release';
 export { repairTenant, ORPHAN_MIN_AGE_MS } from './tenantRepair';
 
 /** The queue trigger's operation: one group pass or one user. */
 export async function handleReconcileRequest(deps: Deps, request: ReconcileRequest, options: ReconcileOptions) {
   if (request.groupId) return reconcileGroup(deps, request, options);
   if (request.outsideGroups) return reconcileOutsideGroups(deps, request, options);
+  if (request.releaseGroupId) return releaseGroup(deps, request, options);
   if (request.repairOrphans) return repairTenant(deps, request, options);
   if (request.probeGraph) return probe(deps, request, options);
   if (request.employeeId) {

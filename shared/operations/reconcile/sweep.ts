@@ -20,7 +20,10 @@ export async function sweep(deps: Deps, options: ReconcileOptions & { requestId:
   } while (token);
   await deps.storage.reconcileQueue.request({ outsideGroups: true, reason: 'sweep', requestId: options.requestId });
   await ensureProbe(deps, { now: options.now(), log: options.log });
-  options.log('reconcile.sweep', { groups });
+  // A delete whose release job was lost (the queue was down when it was accepted) is finished here.
+  const deleting = await deps.storage.groups.listDeleting();
+  await mapLimited(deleting, (groupId) => deps.storage.reconcileQueue.request({ releaseGroupId: groupId, reason: 'sweep', requestId: options.requestId }), 16);
+  options.log('reconcile.sweep', { groups, deleting: deleting.length });
   return { groups };
 }
 

@@ -21,6 +21,17 @@ export interface TenantRepair {
  * creation (renewals are ours, hence known), so one expiring later than now + lifetime − 10 min
  * is less than 10 minutes old and is left for the next run.
  */
+/**
+ * Our table holds the subscription. The index row is written before the subscription row, so
+ * a run cut between the two leaves an index row naming a subscription we never recorded: only
+ * the subscription row itself makes it ours.
+ */
+async function knownToUs(deps: Deps, subscriptionId: string): Promise<boolean> {
+  const indexed = await deps.storage.subscriptions.findById(subscriptionId);
+  if (!indexed) return false;
+  return (await deps.storage.subscriptions.listForUser(indexed.employeeId)).some((s) => s.subscriptionId === subscriptionId);
+}
+
 export async function repairTenant(deps: Deps, request: ReconcileRequest, options: ReconcileOptions): Promise<TenantRepair> {
   const ours = deps.config.GRAPH_NOTIFICATION_URL;
   const lifetimeMs = deps.config.SUBSCRIPTION_LIFETIME_MINUTES * 60_000;
@@ -33,7 +44,7 @@ export async function repairTenant(deps: Deps, request: ReconcileRequest, option
     const youngAfter = options.now().getTime() + lifetimeMs - ORPHAN_MIN_AGE_MS;
     const candidates = page.items.filter((s) => s.notificationUrl === ours && (s.expiresAt === null || Date.parse(s.expiresAt) <= youngAfter));
     const unknown: typeof candidates = [];
-    for (const sub of candidates) if (!(await deps.storage.subscriptions.findById(sub.id))) unknown.push(sub);
+    for (const sub of candidates) if (!(await knownToUs(deps, sub.id))) unknown.push(sub);
     if (unknown.length > 0) {
       // The mailbox stands in for the employee: it keys the provider's per-mailbox concurrency.
       const results = await deps.mail.apply(unknown.map((s) => ({ kind: 'delete' as const, employeeId: `mailbox:${s.resource.split('/')[1] ?? s.id}`, subscriptionId: s.id })));

@@ -1,0 +1,412 @@
+/**
+ * Races on the code that ships (issue 9 item 7): fast-check's scheduler interleaves the
+ * real operations (add, move, remove, delete, force, toggle, group passes, the release
+ * job) over the real stores on Azurite. Every storage and provider call is a scheduling
+ * point: the call is made, and its caller resumes only when the scheduler says so, so each
+ * run explores another order of steps across the operations. The provider is an in-memory
+ * fake with Graph's semantics (test/support/fakeGraph.ts); the executor is production's.
+ *
+ * Invariants, checked once the system has settled (queued work done, one pass per group):
+ * - at most one group per user, and claims and member rows agree;
+ * - no admin action is lost (each accepted change is audited and its effect stands);
+ * - switch on → exactly one live subscription per (eligible user, resource), off → none.
+ *
+ * A fixed seed runs in CI. More: `RACE_SEED=random RACE_RUNS=200 npx jest test/e2e/races.test.ts`
+ * (or `RACE_SEED=<n>` to replay a failure; fast-check prints the seed and path of a failing run).
+ */
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { createSecretSource } from '../../shared/adapters/secrets';
+import { createStorage, type Storage } from '../../shared/adapters/tables';
+import { parseConfig, type Config } from '../../shared/config';
+import type { EmployeeFacts, Group, MailResource, Member } from '../../shared/domain/model';
+import { AppError, ServiceUnavailableError } from '../../shared/errors';
+import type { RequestContext } from '../../shared/http/endpoint';
+import { deleteGroup } from '../../shared/operations/groups';
+import { addMembers, removeMember } from '../../shared/operations/members';
+import { handleReconcileRequest, reconcileGroup } from '../../shared/operations/reconcile';
+import { toggleGroupSync } from '../../shared/operations/sync';
+import { forceUserSync } from '../../shared/operations/userSync';
+import type { ReconcileRequest, VantagepointDirectory } from '../../shared/ports';
+import { FakeGraph } from '../support/fakeGraph';
+import { drainQueue } from '../support/reconcile';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { QUEUES } from '../../shared/functionRegistry';
+
+const SEED = process.env.RACE_SEED === 'random' ? undefined : Number(process.env.RACE_SEED ?? 20_261_203);
+const RUNS = Number(process.env.RACE_RUNS ?? 4);
+const PARAMS = { numRuns: RUNS, endOnFailure: true, ...(SEED === undefined ? {} : { seed: SEED }) };
+const RESOURCES: MailResource[] = ['events', 'contacts'];
+const NEVER = Number.MAX_SAFE_INTEGER;
+
+let storage: Storage;
+let config: Config;
+let secrets: ReturnType<typeof createSecretSource>;
+let graph: FakeGraph;
+/** how far the claims' clock is ahead (moved past the claim grace before the invariants are read) */
+let skew = 0;
+let reconcileQueue: ReturnType<QueueServiceClient['getQueueClient']>;
+
+beforeAll(async () => {
+  const connection = process.env.TEST_STORAGE_CONNECTION as string;
+  const tag = randomBytes(4).toString('hex');
+  const env = {
+    CONNECT_ENVIRONMENT: 'development',
+    AzureWebJobsStorage: connection,
+    VANTAGEPOINT_BASE_URL: 'http://127.0.0.1:1',
+    VANTAGEPOINT_CLIENT_ID: 'connect-local',
+    VANTAGEPOINT_SERVICE_USERNAME: 'svc',
+    VANTAGEPOINT_CLIENT_SECRET: 'unused',
+    VANTAGEPOINT_SERVICE_PASSWORD: 'unused',
+    GRAPH_BASE_URL: 'http://127.0.0.1:1/v1.0',
+    GRAPH_AUTHORITY_HOST: 'http://127.0.0.1:1',
+    GRAPH_TENANT_ID: 'tenant',
+    GRAPH_CLIENT_ID: 'client',
+    GRAPH_CLIENT_SECRET_NAME: 'graph-client-secret',
+    GRAPH_CLIENT_SECRET: 'unused',
+    GRAPH_NOTIFICATION_URL: 'https://example.test/api/notifications/graph',
+    GRAPH_RESOURCES: RESOURCES.join(','),
+    RECONCILE_MAX_FAILURES: '3',
+  };
+  config = parseConfig(env);
+  secrets = createSecretSource(config, { env });
+  storage = createStorage({ connectionString: connection }, { tablePrefix: `Race${tag}`, queuePrefix: `race${tag}-`, now: () => Date.now() + skew });
+  await storage.ensureReady();
+  reconcileQueue = QueueServiceClient.fromConnectionString(connection).getQueueClient(`race${tag}-${QUEUES.reconcile}`);
+});
+
+afterAll(async () => {
+  await reconcileQueue?.deleteIfExists();
+});
+
+beforeEach(() => {
+  graph = new FakeGraph();
+  skew = 0;
+});
+
+const mailboxOf = (employeeId: string) => `${employeeId.toLowerCase()}@contoso.test`;
+const unique = () => randomBytes(3).toString('hex').toUpperCase();
+
+/** Every employee exists, is active and has a valid email: membership alone decides who syncs. */
+const directory: VantagepointDirectory = {
+  async employeeFacts(ids) {
+    return new Map(ids.map((id): [string, EmployeeFacts] => [id, { employeeId: id, exists: true, name: id, email: mailboxOf(id), employeeStatus: 'A', user: { username: id, active: true } }]));
+  },
+  async checkCredentials() {
+    return { ok: true, message: 'ok' };
+  },
+  resolveCaller: () => Promise.reject(new Error('not used')),
+  health: () => ({ ok: true }) as unknown as ReturnType<VantagepointDirectory['health']>,
+  refreshCredentials: () => Promise.reject(new Error('not used')),
+};
+
+/** Order of calls across every scheduled wrapper: which operation read or wrote what, when. */
+let sequence = 0;
+const trace: Array<{ seq: number; who: string; call: string }> = [];
+
+function scheduled<T extends object>(s: fc.Scheduler | null, who: string, target: T): T {
+  return new Proxy(target, {
+    get(obj, key) {
+      const value = Reflect.get(obj, key, obj) as unknown;
+      if (typeof value !== 'function') return value;
+      const call = `${String(key)}`;
+      const invoke = (...args: unknown[]) => {
+        trace.push({ seq: sequence++, who, call });
+        return (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
+      };
+      return s ? s.scheduleFunction(invoke) : invoke;
+    },
+  });
+}
+
+const STORES = ['groups', 'members', 'statusSummaries', 'passLeases', 'userState', 'subscriptions', 'audit', 'reconcileQueue'] as const;
+
+/** The operations' view of the world: real stores and the fake provider, each call a scheduling point of `s`. */
+function depsFor(s: fc.Scheduler | null, who: string) {
+  const wrapped = { ...storage } as Storage;
+  for (const store of STORES) (wrapped as unknown as Record<string, object>)[store] = scheduled(s, `${who}.${store}`, storage[store]);
+  return { config, secrets, directory, storage: wrapped, mail: scheduled(s, `${who}.mail`, graph as FakeGraph) };
+}
+
+const ctx = (): RequestContext => ({ requestId: `race-${unique()}`, invocationId: 'race', caller: null, log: () => undefined, now: new Date() });
+const options = () => ({ now: () => new Date(), log: () => undefined, deadline: NEVER });
+
+async function newGroup(sync: Group['sync'], members: string[] = []): Promise<string> {
+  const at = new Date().toISOString();
+  const id = `race-${unique().toLowerCase()}`;
+  await storage.groups.create({ id, name: `Race ${id}`, description: '', mailboxAccess: 'office365', sync, syncChangedAt: at, createdAt: at, updatedAt: at, updatedBy: 'test' });
+  if (members.length > 0) {
+    const rows: Member[] = members.map((employeeId) => ({ groupId: id, employeeId, name: employeeId, email: mailboxOf(employeeId), prerequisite: null, prerequisiteMessage: '', checkedAt: at, addedAt: at, addedBy: 'test' }));
+    await storage.members.add(id, rows, { move: false });
+  }
+  return id;
+}
+
+type Outcome = { ok: true; requestId: string; status: number; body?: unknown } | { ok: false; requestId: string; status: number; code: string };
+
+/** Runs an admin operation, keeping its domain error (409 busy, 404 gone...) as an outcome: only a server fault fails the test. */
+async function admin(op: (c: RequestContext) => Promise<{ status: number; body?: unknown }>): Promise<Outcome> {
+  const c = ctx();
+  try {
+    const result = await op(c);
+    return { ok: true, requestId: c.requestId, status: result.status, body: result.body };
+  } catch (err) {
+    if (err instanceof AppError && err.status < 500) return { ok: false, requestId: c.requestId, status: err.status, code: err.code };
+    throw err;
+  }
+}
+
+/** Runs every operation under the scheduler until all have finished, in the order it picks. */
+async function interleave<T>(s: fc.Scheduler, operations: Array<() => Promise<T>>): Promise<T[]> {
+  return s.waitFor(Promise.all(operations.map((op) => op())));
+}
+
+/**
+ * Queued work done (toggles' nudges, release jobs, continuations), then one pass per group and
+ * the tenant repair job (orphans of cut runs, seen as older than its 10-minute margin): the
+ * level-triggered end state.
+ */
+async function settle(groups: string[]): Promise<void> {
+  const deps = depsFor(null, 'settle');
+  const later = { ...options(), now: () => new Date(Date.now() + 11 * 60_000) };
+  await handleReconcileRequest(deps, { repairOrphans: true, reason: 'settle', requestId: `settle-${unique()}` }, later);
+  for (let round = 0; round < 6; round++) {
+    const requests = (await drainQueue(reconcileQueue)) as ReconcileRequest[];
+    const passes = round === 0 ? groups.map((groupId): ReconcileRequest => ({ groupId, reason: 'settle', requestId: `settle-${unique()}` })) : [];
+    const outside: ReconcileRequest = { outsideGroups: true, reason: 'settle', requestId: `settle-${unique()}` };
+    const all = [...requests, ...passes, ...(round === 0 ? [outside] : [])];
+    if (all.length === 0) return;
+    for (const request of all) await handleReconcileRequest(deps, request, options());
+  }
+  throw new Error('the queue never emptied');
+}
+
+/** At most one group per user; claims and member rows agree (a claim counts once past its grace). */
+async function expectMembershipAgrees(users: string[], groups: string[]): Promise<Map<string, string | null>> {
+  skew = 61_000;
+  try {
+    const live = new Map<string, string | null>();
+    for (const u of users) {
+      const holding: string[] = [];
+      for (const g of groups) if (await storage.members.get(g, u)) holding.push(g);
+      const claimed = (await storage.members.claimedGroups([u])).get(u) ?? null;
+      const groupOf = await storage.members.groupOf(u);
+      expect({ u, holding: holding.length <= 1 }).toEqual({ u, holding: true });
+      expect({ u, groupOf }).toEqual({ u, groupOf: holding[0] ?? null });
+      if (holding[0]) expect({ u, claimed }).toEqual({ u, claimed: holding[0] });
+      live.set(u, groupOf);
+    }
+    return live;
+  } finally {
+    skew = 0;
+  }
+}
+
+/** Switch on → exactly one live subscription per (eligible user, resource), held in our table; off → none. */
+async function expectSubscriptionsFollowSwitches(users: string[]): Promise<void> {
+  for (const u of users) {
+    const groupId = await storage.members.groupOf(u);
+    const group = groupId ? await storage.groups.get(groupId) : null;
+    const state = await storage.userState.get(u);
+    const desired = group?.sync === 'enabled' && (state?.userEnabled ?? true) && !state?.suspendedReason;
+    const rows = await storage.subscriptions.listForUser(u);
+    for (const resource of RESOURCES) {
+      const live = graph.live(mailboxOf(u), resource);
+      expect({ u, resource, live: live.length }).toEqual({ u, resource, live: desired ? 1 : 0 });
+      expect({ u, resource, held: rows.filter((r) => r.resource === resource).map((r) => r.subscriptionId) }).toEqual({ u, resource, held: live });
+    }
+  }
+}
+
+/** Every accepted admin change is in the audit trail under its request id. */
+async function expectAudited(outcomes: Outcome[], scopes: string[]): Promise<void> {
+  const ids = new Set<string>();
+  for (const scope of scopes) for (const entry of (await storage.audit.list(scope, { top: 200 })).items) ids.add(entry.requestId);
+  for (const o of outcomes) if (o.ok && o.status < 300 && (o.body as { changed?: boolean } | undefined)?.changed !== false) expect({ requestId: o.requestId, audited: ids.has(o.requestId) }).toEqual({ requestId: o.requestId, audited: true });
+}
+
+describe('races on the real operations and stores', () => {
+  it('a force against a pass: the force is never undone by a pass that read the state before it', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), async (s) => {
+        const u = `F${unique()}`;
+        const g = await newGroup('enabled', [u]);
+        graph.faults = RESOURCES.map(() => 'mailboxMissing' as const);
+        trace.length = 0;
+        const [force] = await interleave(s, [
+          () => admin((c) => forceUserSync(depsFor(s, 'force'), u, c)),
+          () => reconcileGroup(depsFor(s, 'pass'), { groupId: g, reason: 'race', requestId: `pass-${unique()}` }, options()).then(() => null),
+        ]);
+        expect(force).toMatchObject({ ok: true, status: 202 });
+        const state = await storage.userState.get(u);
+        expect(state?.forces).toBe(1);
+        const forceWrote = trace.find((t) => t.who === 'force.userState' && t.call === 'save')?.seq ?? -1;
+        const passRead = trace.find((t) => t.who === 'pass.userState' && t.call === 'get')?.seq ?? NEVER;
+        // suspended again only by a pass that read the state after the force wrote it
+        if (state?.suspendedReason) expect(passRead).toBeGreaterThan(forceWrote);
+        else expect(state?.consecutiveFailures).toBe(0);
+        await expectAudited([force as Outcome], [`user|${u}`]);
+      }),
+      PARAMS,
+    );
+  });
+
+  it('move against remove against add: never two groups, claims and rows agree, switches hold', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), async (s) => {
+        const users = [`M${unique()}`, `M${unique()}`];
+        const a = await newGroup('enabled', users);
+        const b = await newGroup('enabled');
+        const c = await newGroup('disabled');
+        const outcomes = await interleave(s, [
+          () => admin((x) => addMembers(depsFor(s, 'move'), { groupId: b, body: { employeeIds: users, move: true } }, x)),
+          () => admin((x) => addMembers(depsFor(s, 'add'), { groupId: c, body: { employeeIds: users, move: false } }, x)),
+          ...users.map((u) => () => admin((x) => removeMember(depsFor(s, 'remove'), { groupId: a, employeeId: u }, x))),
+          () => reconcileGroup(depsFor(s, 'passA'), { groupId: a, reason: 'race', requestId: `pass-${unique()}` }, options()).then(() => null),
+        ]);
+        await settle([a, b, c]);
+        await expectMembershipAgrees(users, [a, b, c]);
+        await expectSubscriptionsFollowSwitches(users);
+        await expectAudited(outcomes.filter((o): o is Outcome => o !== null), [a, b, c].map((g) => `group|${g}`).concat(users.map((u) => `user|${u}`)));
+      }),
+      PARAMS,
+    );
+  });
+
+  it('delete against add: nobody is stranded and the deleted group keeps no rows', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), async (s) => {
+        const [kept, added, moved] = [`D${unique()}`, `D${unique()}`, `D${unique()}`];
+        const doomed = await newGroup('disabled', [kept, moved]);
+        const other = await newGroup('enabled');
+        const outcomes = await interleave(s, [
+          () => admin((x) => deleteGroup(depsFor(s, 'delete'), { groupId: doomed, ifMatch: null }, x)),
+          () => admin((x) => addMembers(depsFor(s, 'add'), { groupId: doomed, body: { employeeIds: [added], move: false } }, x)),
+          () => admin((x) => addMembers(depsFor(s, 'move'), { groupId: other, body: { employeeIds: [moved], move: true } }, x)),
+        ]);
+        expect(outcomes[0]).toMatchObject({ ok: true, status: 204 });
+        await settle([other]);
+        expect((await storage.members.list(doomed, { top: 10 })).items).toEqual([]);
+        expect(await storage.groups.getDeleting(doomed)).toBeNull();
+        const live = await expectMembershipAgrees([kept, added, moved], [doomed, other]);
+        expect(live.get(kept)).toBeNull();
+        expect(live.get(added)).toBeNull();
+        // nobody stranded: a claim left by the add counts as free
+        const free = await storage.members.add(other, [kept, added].map((employeeId) => ({ groupId: other, employeeId, name: '', email: mailboxOf(employeeId), prerequisite: null, prerequisiteMessage: '', checkedAt: '', addedAt: '', addedBy: 'test' })), { move: false });
+        expect(free.map((f) => f.outcome)).toEqual(['added', 'added']);
+        await expectAudited(outcomes, [`group|${doomed}`, `group|${other}`]);
+      }),
+      PARAMS,
+    );
+  });
+
+  it('two passes of one group, with a toggle storm: one live subscription per user and resource when on, none when off', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }), async (s, toggles) => {
+        const users = [`T${unique()}`, `T${unique()}`, `T${unique()}`];
+        const g = await newGroup('enabled', users);
+        const outcomes = await interleave(s, [
+          () => reconcileGroup(depsFor(s, 'pass1'), { groupId: g, reason: 'race', requestId: `p1-${unique()}` }, options()).then(() => null),
+          () => reconcileGroup(depsFor(s, 'pass2'), { groupId: g, reason: 'race', requestId: `p2-${unique()}` }, options()).then(() => null),
+          ...toggles.map((enabled, i) => () => admin((x) => toggleGroupSync(depsFor(s, `toggle${i}`), { groupId: g, enabled, ifMatch: null }, x))),
+        ]);
+        await settle([g]);
+        await expectSubscriptionsFollowSwitches(users);
+        const admins = outcomes.filter((o): o is Outcome => o !== null);
+        await expectAudited(admins, [`group|${g}`]);
+        // no admin action lost: the switch is what the newest accepted change set
+        const newest = (await storage.audit.list(`group|${g}`, { top: 1 })).items[0];
+        const group = await storage.groups.get(g);
+        if (newest) expect(group?.sync).toBe(newest.to);
+      }),
+      PARAMS,
+    );
+  });
+
+  it('two passes of one group with nothing else: converged as soon as both finish', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), async (s) => {
+        const users = [`P${unique()}`, `P${unique()}`];
+        const g = await newGroup('enabled', users);
+        await interleave(s, [
+          () => reconcileGroup(depsFor(s, 'pass1'), { groupId: g, reason: 'race', requestId: `p1-${unique()}` }, options()),
+          () => reconcileGroup(depsFor(s, 'pass2'), { groupId: g, reason: 'race', requestId: `p2-${unique()}` }, options()),
+        ]);
+        await expectSubscriptionsFollowSwitches(users);
+      }),
+      PARAMS,
+    );
+  });
+});
+
+/** Throws a storage outage at the n-th call made through it (a crash of the invocation at that step). */
+function cutAt(n: number) {
+  let calls = 0;
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(obj, key) {
+        const value = Reflect.get(obj, key, obj) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (calls++ === n) return Promise.reject(new ServiceUnavailableError('storage', `cut at step ${n}`));
+          return (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
+        };
+      },
+    });
+  const wrapped = { ...storage } as Storage;
+  for (const store of STORES) (wrapped as unknown as Record<string, object>)[store] = wrap(storage[store]);
+  return { deps: { config, secrets, directory, storage: wrapped, mail: wrap(graph as FakeGraph) }, calls: () => calls };
+}
+
+describe('a run cut at every step and resumed', () => {
+  it('a group pass: redelivered after a cut at any step, it converges', async () => {
+    for (let step = 0; ; step++) {
+      graph = new FakeGraph();
+      const users = [`C${unique()}`, `C${unique()}`];
+      const g = await newGroup('enabled', users);
+      const request: ReconcileRequest = { groupId: g, reason: 'race', requestId: `cut-${unique()}` };
+      const cut = cutAt(step);
+      const first = await handleReconcileRequest(cut.deps, request, options()).then(
+        () => 'finished' as const,
+        (err: unknown) => {
+          if (!(err instanceof ServiceUnavailableError)) throw err;
+          return 'cut' as const;
+        },
+      );
+      // the queue redelivers the same message; a per-user failure inside the pass is retried by the next pass
+      await handleReconcileRequest(depsFor(null, 'redelivery'), request, options());
+      await settle([g]);
+      await expectSubscriptionsFollowSwitches(users);
+      await expectMembershipAgrees(users, [g]);
+      if (first === 'finished' && cut.calls() <= step) break;
+      expect(step).toBeLessThan(500);
+    }
+  });
+
+  it('a group deletion: its release job, cut at any step and redelivered, frees everyone and removes the group', async () => {
+    for (let step = 0; ; step++) {
+      const users = [`R${unique()}`, `R${unique()}`, `R${unique()}`];
+      const g = await newGroup('disabled', users);
+      const outcome = await admin((x) => deleteGroup(depsFor(null, 'delete'), { groupId: g, ifMatch: null }, x));
+      expect(outcome).toMatchObject({ ok: true, status: 204 });
+      await drainQueue(reconcileQueue);
+      const request: ReconcileRequest = { releaseGroupId: g, reason: 'group.delete', requestId: `cut-${unique()}` };
+      const cut = cutAt(step);
+      const first = await handleReconcileRequest(cut.deps, request, options()).then(
+        () => 'finished' as const,
+        (err: unknown) => {
+          if (!(err instanceof ServiceUnavailableError)) throw err;
+          return 'cut' as const;
+        },
+      );
+      // before the redelivery nobody is held by the group being deleted
+      for (const u of users) expect(await storage.members.groupOf(u)).toBeNull();
+      await handleReconcileRequest(depsFor(null, 'redelivery'), request, options());
+      expect(await storage.groups.getDeleting(g)).toBeNull();
+      expect((await storage.members.list(g, { top: 10 })).items).toEqual([]);
+      expect(await storage.members.claimedGroups(users)).toEqual(new Map(users.map((u) => [u, null])));
+      if (first === 'finished' && cut.calls() <= step) break;
+      expect(step).toBeLessThan(500);
+    }
+  });
+});
