@@ -159,6 +159,7 @@ export const MemberView = z
     status: SyncStatus,
     reason: z.string().nullable(),
     message: z.string(),
+    syncIssues: z.number().int().meta({ description: 'open data-sync issues (failures with a reason) of this member' }),
   })
   .meta({ id: 'Member' });
 
@@ -265,6 +266,9 @@ export const ConnectStatus = z
     outboundIpAddresses: z.array(z.string()),
     counts: StatusCounts,
     groups: z.number().int(),
+    syncIssues: z
+      .object({ issues: z.number().int(), users: z.number().int() })
+      .meta({ id: 'SyncIssueCounts', description: 'open data-sync issues (failures with a reason), and how many users have one' }),
     notifications: z
       .object({
         sender: z.string().nullable().meta({ description: 'NOTIFICATION_SENDER; null when notification emails are off' }),
@@ -291,6 +295,20 @@ export const UserSyncView = z
     ),
     lastErrors: z.array(z.object({ at: z.string(), resource: z.string(), code: z.string(), message: z.string() })),
     nextRetryAt: z.string().nullable(),
+    dataSync: z
+      .object({
+        created: z.number().int(),
+        updated: z.number().int(),
+        deleted: z.number().int(),
+        skipped: z.number().int(),
+        failed: z.number().int(),
+        lastItem: z.object({ eventId: z.string(), outcome: z.string(), at: z.string(), requestId: z.string() }).nullable(),
+        lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
+        lastCatchUpAt: z.string().nullable(),
+        issues: z.array(z.object({ eventId: z.string().nullable(), code: z.string(), message: z.string(), at: z.string() })),
+      })
+      .optional()
+      .meta({ id: 'DataSync', description: 'Outlook meetings → Vantagepoint activities for this user (the "data" step)' }),
   })
   .meta({ id: 'UserSync' });
 

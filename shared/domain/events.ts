@@ -73,17 +73,28 @@ function wallAsUtcMs(text: string): number {
 }
 
 /** Offset of an IANA zone at an instant, in ms (positive east of UTC). */
+/** Building a formatter is costly (tens of microseconds): one per zone is kept. */
+const FORMATTERS = new Map<string, Intl.DateTimeFormat>();
+function formatterFor(zone: string): Intl.DateTimeFormat {
+  let formatter = FORMATTERS.get(zone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    FORMATTERS.set(zone, formatter);
+  }
+  return formatter;
+}
+
 function zoneOffsetMs(zone: string, instantMs: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(instantMs));
+  const parts = formatterFor(zone).formatToParts(new Date(instantMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return asUtc - Math.floor(instantMs / 1000) * 1000;
@@ -91,7 +102,7 @@ function zoneOffsetMs(zone: string, instantMs: number): number {
 
 function isIanaZone(zone: string): boolean {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    formatterFor(zone);
     return zone.includes('/');
   } catch {
     return false;

@@ -95,6 +95,8 @@ export async function listMembers(
     const view = await loadUserSync(deps, member.employeeId, ctx.now, { group, member });
     return { employeeId: member.employeeId, name: member.name, email: member.email, status: view.status, reason: view.reason, message: view.message };
   });
-  const items = input.query.status ? viewed.items.filter((m) => m.status === input.query.status) : viewed.items;
+  const issues = await deps.storage.syncIssues.countFor(viewed.items.map((m) => m.employeeId));
+  const counted = viewed.items.map((m) => ({ ...m, syncIssues: issues.get(m.employeeId) ?? 0 }));
+  const items = input.query.status ? counted.filter((m) => m.status === input.query.status) : counted;
   return { status: 200, body: { items, continuationToken: viewed.continuationToken } };
 }

@@ -111,10 +111,11 @@ export async function preflight(deps: Deps, input: { groupId: string; top: numbe
 }
 
 export async function connectStatus(deps: StatusDeps): Promise<EndpointResult> {
-  const [organisation, overall, mail, graph] = await Promise.all([
+  const [organisation, overall, mail, syncIssues, graph] = await Promise.all([
     organisationPrerequisites(deps),
     countStatusesOverall(deps.storage),
     deps.storage.mailHealth.get(),
+    deps.storage.syncIssues.count(),
     currentGraphAccess(deps, true),
   ]);
   const sender = deps.mailer?.sender ?? null;
@@ -127,6 +128,7 @@ export async function connectStatus(deps: StatusDeps): Promise<EndpointResult> {
       outboundIpAddresses: deps.config.OUTBOUND_IP_ADDRESSES,
       counts: overall.counts,
       groups: overall.groups,
+      syncIssues,
       // Graph refusing notification emails shows here and nowhere else breaks.
       notifications: {
         sender,

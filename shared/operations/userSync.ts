@@ -3,6 +3,7 @@ import type { Group, Member, UserState } from '../domain/model';
 import { NotFoundError, PreconditionFailedError, ConflictError } from '../errors';
 import type { EndpointResult } from '../http/endpoint';
 import type { Services } from '../services';
+import { loadDataSyncView, type DataSyncView } from './dataSync/view';
 import { audit, groupScope, nudge, userScope, type OperationContext } from './context';
 
 type Deps = Pick<Services, 'storage' | 'config'>;
@@ -18,6 +19,8 @@ export interface UserSyncView {
   subscriptions: Array<{ resource: string; id: string; expiresAt: string; createdAt: string; lastRenewedAt: string | null }>;
   lastErrors: UserState['lastErrors'];
   nextRetryAt: string | null;
+  /** Outlook meetings → Vantagepoint activities for this user (the data step); null in list views */
+  dataSync?: DataSyncView | null;
 }
 
 /** Everything the status resolver needs about one user: two round trips to storage at most. */
@@ -58,12 +61,14 @@ export function resolveUser(deps: Deps, facts: UserFacts, now: Date) {
   });
 }
 
+/** The why view; `known` (a list of members) leaves out the data step, which costs two reads per user. */
 export async function loadUserSync(deps: Deps, employeeId: string, now: Date, known?: { group: Group; member: Member }): Promise<UserSyncView> {
   const facts = await loadUserFacts(deps, employeeId, { known });
   if (!facts.member && !facts.state && facts.subscriptions.length === 0) {
     throw new NotFoundError('USER_NOT_FOUND', `'${employeeId}' is not a member of any group.`);
   }
   const resolved = resolveUser(deps, facts, now);
+  const data = known ? null : await loadDataSyncView(deps.storage, employeeId);
   return {
     employeeId,
     groupId: facts.group?.id ?? null,
@@ -71,7 +76,8 @@ export async function loadUserSync(deps: Deps, employeeId: string, now: Date, kn
     status: resolved.status,
     reason: resolved.reason,
     message: resolved.message,
-    steps: resolved.steps,
+    // The steps stop at the one that decides the status; the data step follows only a syncing user's.
+    steps: data && resolved.syncing ? [...resolved.steps, data.step] : resolved.steps,
     subscriptions: facts.subscriptions.map((s) => ({
       resource: s.resource,
       id: s.subscriptionId,
@@ -81,6 +87,7 @@ export async function loadUserSync(deps: Deps, employeeId: string, now: Date, kn
     })),
     lastErrors: facts.state?.lastErrors ?? [],
     nextRetryAt: facts.state?.nextRetryAt ?? null,
+    ...(data ? { dataSync: data.view } : {}),
   };
 }
 

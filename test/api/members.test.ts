@@ -90,6 +90,7 @@ describe('bulk add, list and remove', () => {
       status: 'disabled',
       reason: 'GROUP_DISABLED',
       message: expect.any(String),
+      syncIssues: 0,
     });
   });
 

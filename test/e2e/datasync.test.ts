@@ -5,6 +5,7 @@
  * Needs `npm run build` first.
  */
 import fs from 'node:fs';
+import type { EventInput } from '../../dev/emulators/graph/events';
 import type { ActivityRecord } from '../../dev/emulators/vantagepoint/activities';
 import { api, createGroup, employee, type Api, type GroupBody } from '../support/http';
 import { eventually } from '../support/reconcile';
@@ -27,6 +28,9 @@ beforeAll(async () => {
   expect(added.status).toBe(200);
   const members = await client.get<{ items: Array<{ employeeId: string; email: string }> }>(`groups/${group.id}/members`);
   for (const m of members.body.items) mailboxes.set(m.employeeId, m.email.toLowerCase());
+  // tagged before the group is enabled: no subscription yet, so no notification ever names it
+  const early = await control('POST', `${mailboxes.get(ALICE)}/events`, meeting('Planned before enable'));
+  expect(early.body.notifications).toEqual([]);
   expect((await client.put(`groups/${group.id}/sync`, { enabled: true })).status).toBe(200);
   await eventually('events subscriptions for both members', async () => {
     const subs = stack.graph.subscriptions().filter((s) => s.resource.endsWith('/events'));
@@ -85,6 +89,10 @@ function itemLines(eventId: string): Array<Record<string, unknown>> {
 
 const withSubject = async (subject: string) => (await activities()).filter((a) => String(a.Subject) === subject);
 
+it('a meeting tagged before the group was enabled arrives through the first catch-up (calendarView/delta)', async () => {
+  await eventually('the early activity', async () => ((await withSubject('Planned before enable')).length === 1 ? true : undefined));
+});
+
 describe('a syncing user’s tagged meeting becomes exactly one activity', () => {
   let eventId: string;
 
@@ -129,6 +137,15 @@ describe('a syncing user’s tagged meeting becomes exactly one activity', () =>
   });
 });
 
+it('a `missed` lifecycle event makes the data sync catch up on changes whose notifications were lost', async () => {
+  const mailbox = mailboxes.get(BOB) ?? '';
+  // changed in the calendar, but Graph never delivered the notification
+  stack.graph.calendars.create(mailbox, meeting('Lost notification') as unknown as EventInput);
+  const sub = stack.graph.subscriptions().find((s) => s.resource.toLowerCase() === `users/${mailbox}/events`);
+  expect(await stack.graph.sendLifecycleEvent(sub?.id ?? '', 'missed')).toBe(202);
+  await eventually('the caught-up activity', async () => ((await withSubject('Lost notification')).length === 1 ? true : undefined));
+});
+
 describe('what never syncs', () => {
   it('an untagged or a private meeting never becomes an activity', async () => {
     const untagged = await control('POST', `${mailboxes.get(BOB)}/events`, meeting('Lunch', { categories: [] }));
@@ -145,6 +162,30 @@ describe('what never syncs', () => {
     }
     expect(await withSubject('Lunch')).toEqual([]);
     expect(await withSubject('Doctor')).toEqual([]);
+  });
+
+  it('the why view has a data step; a refused write is a sync issue that the members list and connect status count', async () => {
+    stack.vantagepoint.activities.behaviour.refuseWrites = { status: 400, detail: 'A required field of the screen designer is empty.' };
+    let refusedId = '';
+    try {
+      const refused = await control('POST', `${mailboxes.get(BOB)}/events`, meeting('Refused by Vantagepoint'));
+      refusedId = String(refused.body.id);
+      await eventually('the failure', async () => (itemLines(refusedId).some((l) => l.outcome === 'failed') ? true : undefined));
+    } finally {
+      stack.vantagepoint.activities.behaviour.refuseWrites = null;
+    }
+    const why = await client.get<{ steps: Array<{ name: string; ok: boolean; detail: string }>; dataSync: Record<string, unknown> }>(`users/${BOB}/sync`);
+    expect(why.status).toBe(200);
+    expect(why.body.steps.at(-1)).toMatchObject({ name: 'data', ok: false, detail: expect.stringContaining('VANTAGEPOINT_REJECTED') });
+    expect(why.body.dataSync).toMatchObject({ failed: 1, lastError: expect.objectContaining({ code: 'VANTAGEPOINT_REJECTED' }), issues: [expect.objectContaining({ eventId: refusedId })] });
+    const aliceWhy = await client.get<{ steps: Array<{ name: string; ok: boolean }>; dataSync: { created: number; lastItem: unknown } }>(`users/${ALICE}/sync`);
+    expect(aliceWhy.body.steps.at(-1)).toMatchObject({ name: 'data', ok: true });
+    expect(aliceWhy.body.dataSync.created).toBeGreaterThanOrEqual(2);
+    const members = await client.get<{ items: Array<{ employeeId: string; syncIssues: number }> }>(`groups/${group.id}/members`);
+    expect(members.body.items.find((m) => m.employeeId === BOB)?.syncIssues).toBe(1);
+    expect(members.body.items.find((m) => m.employeeId === ALICE)?.syncIssues).toBe(0);
+    const status = await client.get<{ syncIssues: { issues: number; users: number } }>('connect/status');
+    expect(status.body.syncIssues).toEqual({ issues: 1, users: 1 });
   });
 
   it('after the group is disabled, a new tagged meeting does not sync', async () => {

@@ -11,15 +11,15 @@
  * - GET /api/codeTable/CFGActivityType[/{Code}] (the code table; third-party client scjalliance/vantagepoint).
  * Assumed where Deltek documents nothing (docs/DATA-SYNC.md):
  * - DELETE /api/activity/{id} → 204 (the Go client above calls it); `deleteMode: 'refuse'` answers 405;
- * - a caller-supplied ActivityID on POST is ignored (a new id is made); `callerIds: 'accept'` keeps it,
- *   `'reject'` answers 400;
+ * - a caller-supplied ActivityID on POST is ignored (Vantagepoint makes the id); the client never sends one;
  * - Owner is the activity's employee (the Go client's field).
  */
 import { randomBytes } from 'node:crypto';
 
 export interface ActivityBehaviour {
-  callerIds: 'ignore' | 'accept' | 'reject';
   deleteMode: 'allow' | 'refuse';
+  /** every write answers this (a fault to inject), until cleared */
+  refuseWrites: { status: number; detail: string } | null;
 }
 
 export interface ActivityRequest {
@@ -95,7 +95,7 @@ function vantagepointNow(at: number): string {
 export class ActivitiesHub {
   private readonly records = new Map<string, ActivityRecord>();
   readonly requests: ActivityRequest[] = [];
-  behaviour: ActivityBehaviour = { callerIds: 'ignore', deleteMode: 'allow' };
+  behaviour: ActivityBehaviour = { deleteMode: 'allow', refuseWrites: null };
 
   constructor(private readonly now: () => number) {}
 
@@ -128,6 +128,8 @@ export class ActivitiesHub {
         applicationId: Array.isArray(header) ? (header[0] ?? null) : (header ?? null),
       });
     }
+    const refused = this.behaviour.refuseWrites;
+    if (refused && method !== 'GET') throw new RestProblem(refused.status, refused.detail);
     if (!id && method === 'GET') return this.list(url.searchParams);
     if (!id && method === 'POST') return new Answer(201, [this.create(body, username)]);
     if (id && method === 'GET') return [this.require(id)];
@@ -171,15 +173,7 @@ export class ActivitiesHub {
 
   private create(body: unknown, username: string): ActivityRecord {
     const input = this.fields(body);
-    let id = randomBytes(16).toString('hex').toUpperCase();
-    if (typeof input.ActivityID === 'string' && input.ActivityID !== '') {
-      if (this.behaviour.callerIds === 'reject') throw new RestProblem(400, 'ActivityID is assigned by Vantagepoint.');
-      if (this.behaviour.callerIds === 'accept') {
-        if (!/^[0-9A-F]{32}$/i.test(input.ActivityID)) throw new RestProblem(400, 'ActivityID must be 32 hexadecimal characters.');
-        if (this.records.has(input.ActivityID.toUpperCase())) throw new RestProblem(400, `Activity "${input.ActivityID}" already exists.`);
-        id = input.ActivityID.toUpperCase();
-      }
-    }
+    const id = randomBytes(16).toString('hex').toUpperCase();
     const at = vantagepointNow(this.now());
     const record: ActivityRecord = {
       ActivityID: id,

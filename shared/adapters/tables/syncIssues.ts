@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { SyncIssue, SyncIssueStore } from '../../ports';
-import { mapLimited } from '../../util/concurrency';
 import { text, textOrNull, type Row } from './entity';
 import { storageCall } from './failures';
 import { checkEntity, checkKey } from './limits';
@@ -64,12 +63,17 @@ export function createSyncIssueStore(table: TableClient): SyncIssueStore {
       return { issues: rows.length, users: new Set(rows.map((r) => r.partitionKey)).size };
     },
     async countFor(employeeIds) {
-      const counts = await mapLimited(
-        employeeIds,
-        async (id) => [id, (await list(odata`PartitionKey eq ${checkKey('employeeId', id)}`, ['PartitionKey'])).length] as const,
-        8,
-      );
-      return new Map(counts);
+      // One range query over the page's keys (members come in key order), not one query per member.
+      const wanted = new Set(employeeIds.map((id) => checkKey('employeeId', id)));
+      const counts = new Map<string, number>();
+      if (wanted.size === 0) return counts;
+      const sorted = [...wanted].sort();
+      const rows = await list(odata`PartitionKey ge ${sorted[0] as string} and PartitionKey le ${sorted[sorted.length - 1] as string}`, ['PartitionKey']);
+      for (const row of rows) {
+        const id = row.partitionKey ?? '';
+        if (wanted.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+      return counts;
     },
   };
 }

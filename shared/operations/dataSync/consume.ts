@@ -35,7 +35,8 @@ function attemptOf(raw: unknown): number {
 }
 
 async function syncingNow(deps: DataSyncDeps, employeeId: string, now: Date) {
-  const facts = await loadUserFacts(deps, employeeId, { withSubscriptions: true });
+  // Whether a user syncs does not depend on their subscriptions (as at intake): one read fewer per item.
+  const facts = await loadUserFacts(deps, employeeId, { withSubscriptions: false });
   return { facts, syncing: resolveUser(deps, facts, now).syncing };
 }
 
@@ -71,7 +72,8 @@ export async function handleChangeMessage(deps: DataSyncDeps, raw: unknown, opti
     await recordItem(deps, { ...item, outcome: 'not_syncing' }, ctx);
     return;
   }
-  const mailbox = facts.subscriptions.find((s) => s.resource === 'events')?.mailbox || facts.member?.email || '';
+  // the member's email is the mailbox (the reconciler moves subscriptions when it changes)
+  const mailbox = facts.member?.email ?? '';
   if (!mailbox) {
     await recordItem(deps, { ...item, outcome: 'skipped', reason: 'NO_MAILBOX' }, ctx);
     return;
@@ -119,10 +121,18 @@ async function retryLater(deps: DataSyncDeps, raw: unknown, message: ChangeMessa
   ctx.log('datasync.retry_scheduled', { requestId: ctx.requestId, employeeId: message.employeeId, eventId: message.resourceId, attempt, delaySeconds: Math.round(delaySeconds), dependency: err.dependency, error: err.message });
 }
 
+/** Users this process has seen caught up: their state need not be read again for it. */
+const caughtUp = new Set<string>();
+
 /** The first time a user's change is seen, their calendar is caught up once (first enable). */
 async function requestFirstCatchUp(deps: DataSyncDeps, message: ChangeMessage, ctx: DataSyncContext): Promise<void> {
+  if (caughtUp.has(message.employeeId)) return;
   const state = await deps.storage.dataSyncState.get(message.employeeId);
-  if (state?.delta) return;
+  if (state?.delta) {
+    if (caughtUp.size > 100_000) caughtUp.clear(); // bounded memory
+    caughtUp.add(message.employeeId);
+    return;
+  }
   const requested = state?.catchUpRequestedAt ? Date.parse(state.catchUpRequestedAt) : NaN;
   if (Number.isFinite(requested) && ctx.now().getTime() - requested < CATCH_UP_REQUEUE_MS) return;
   // Decided inside the ETag-guarded write, so of two first messages racing only one queues it.

@@ -73,7 +73,7 @@ export async function recordItem(deps: Pick<DataSyncDeps, 'storage'>, report: It
   });
   const counter = COUNTED[report.outcome];
   if (!counter) return;
-  await updateDataSyncState(deps, report.employeeId, now, (s) => ({
+  const state = await updateDataSyncState(deps, report.employeeId, now, (s) => ({
     ...s,
     [counter]: s[counter] + 1,
     lastItem: { eventId: report.eventId ?? '', outcome: report.outcome, at: now.toISOString(), requestId: ctx.requestId },
@@ -88,7 +88,8 @@ export async function recordItem(deps: Pick<DataSyncDeps, 'storage'>, report: It
       at: now.toISOString(),
       requestId: ctx.requestId,
     });
-  } else if (report.outcome !== 'failed' && report.eventId !== null) {
+  } else if (report.outcome !== 'failed' && report.eventId !== null && state.failed > 0) {
+    // only a user who ever failed can have an issue row to resolve: saves a call per item for everyone else
     await deps.storage.syncIssues.resolve(report.employeeId, report.eventId);
   }
 }

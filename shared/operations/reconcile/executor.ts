@@ -9,6 +9,7 @@ import { currentGraphAccess, noteProviderResults } from '../graphAccess';
 import { policyOf, type Deps, type ReconcileOptions } from './options';
 import { announceSuspension } from './notices';
 import { persistSubscriptions, resolveOrphans } from './repair';
+import { requestCatchUp } from '../dataSync/firstEnable';
 
 export interface UserRun {
   employeeId: string;
@@ -85,6 +86,12 @@ async function finishUser(deps: Deps, user: PreparedUser, results: MailOperation
   await persistSubscriptions(deps, employeeId, user.mailbox, user.facts.subscriptions, reduced.subscriptions, user.clientStates, user.target.removed ?? []);
   const { after } = await updateUserState(deps, employeeId, now, (fresh) => withSuspensionEpisode(fresh, recordRun(fresh, user.facts.state, outcomes, now, policy), now));
   await announceSuspension(deps, user.facts, after, options);
+  // A new events subscription: the data sync catches up on the meetings already there.
+  const events = outcomes.find((o) => o.action.kind === 'create' && o.action.resource === 'events' && o.result.ok);
+  if (events?.result.ok && events.result.subscriptionId) {
+    const request = { employeeId, groupId: user.facts.group?.id ?? null, subscriptionId: events.result.subscriptionId, requestId: `catchup-${employeeId}-${now.getTime()}`, now };
+    await requestCatchUp(deps.storage, request).catch((err: unknown) => log('datasync.catchup_request_failed', { employeeId, error: describe(err) }));
+  }
   const failures = outcomes.filter(isFailure);
   const failed = failures.length;
   const orphansDeleted = await resolveOrphans(deps, employeeId, user.mailbox, reduced.needsAdoption);

@@ -1,0 +1,29 @@
+import { ChangeMessage } from '../../api/notifications';
+import type { Storage } from '../../adapters/tables';
+
+/**
+ * A new events subscription (the user's first enable, a re-enable, a recreate after Graph removed
+ * one) starts after the meetings already in the calendar: the reconciler asks the data sync for a
+ * catch-up (a `resync` message, docs/CHANGE-QUEUE.md) so they are found by calendarView/delta.
+ */
+export async function requestCatchUp(
+  storage: Pick<Storage, 'changeQueue'>,
+  input: { employeeId: string; groupId: string | null; subscriptionId: string; requestId: string; now: Date },
+): Promise<void> {
+  await storage.changeQueue.publish(
+    ChangeMessage.parse({
+      schema: 'connect-sync.change/1',
+      kind: 'resync',
+      employeeId: input.employeeId,
+      groupId: input.groupId,
+      resource: 'events',
+      subscriptionId: input.subscriptionId,
+      changeType: null,
+      resourcePath: null,
+      resourceId: null,
+      tenantId: null,
+      receivedAt: input.now.toISOString(),
+      requestId: input.requestId,
+    }),
+  );
+}
