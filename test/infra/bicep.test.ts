@@ -20,6 +20,8 @@ const DEV_ONLY_SETTINGS = [
   'VANTAGEPOINT_CLIENT_SECRET', // raw secrets: Azure reads them from Key Vault
   'VANTAGEPOINT_SERVICE_PASSWORD',
   'GRAPH_CLIENT_SECRET',
+  'SESSION_SIGNING_KEYS',
+  'CONNECT_FORM_KEY',
 ];
 
 /** Settings the Functions platform needs in Azure beyond what local.settings.sample.json lists. */
@@ -41,7 +43,7 @@ const ROLE = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
 };
 
-const SECRET_PARAMS = ['vantagepointClientSecret', 'vantagepointServicePassword', 'graphClientSecret'];
+const SECRET_PARAMS = ['vantagepointClientSecret', 'vantagepointServicePassword', 'graphClientSecret', 'sessionSigningKeys', 'connectFormKey'];
 
 // ---------------------------------------------------------------- syntax tree access
 
@@ -458,6 +460,7 @@ describe('Function App settings', () => {
     const shape = settingsSchema.shape;
     expect(literal(variableValue(mainFile, 'vantagepointClientSecretName'))).toBe(shape.VANTAGEPOINT_CLIENT_SECRET_NAME.parse(undefined));
     expect(literal(variableValue(mainFile, 'vantagepointServicePasswordSecretName'))).toBe(shape.VANTAGEPOINT_SERVICE_PASSWORD_SECRET_NAME.parse(undefined));
+    expect(literal(variableValue(mainFile, 'sessionSigningKeysSecretName'))).toBe(shape.SESSION_SIGNING_KEYS_SECRET_NAME.parse(undefined));
   });
 });
 
@@ -466,6 +469,14 @@ describe('deployment entry points', () => {
 
   it('outputs the base URL, the Graph notification URL and the outbound IP addresses', () => {
     expect(outputs).toEqual(expect.arrayContaining(['FUNCTION_APP_BASE_URL', 'GRAPH_NOTIFICATION_URL', 'OUTBOUND_IP_ADDRESSES']));
+  });
+
+  it('names the Graph application permissions the app needs, Mail.Send for notification emails included, and the sender', () => {
+    const output = declarations(mainFile, 'output_declaration').find((d) => declName(d) === 'GRAPH_APPLICATION_PERMISSIONS');
+    const value = literal(output ? withoutComments(output.namedChildren).at(-1) : undefined);
+    expect(value?.split(',')).toEqual(['Calendars.Read', 'Contacts.Read', 'Mail.Read', 'Mail.Send']);
+    expect(outputs).toContain('NOTIFICATION_SENDER');
+    expect(readFileSync(join(ROOT, 'docs', 'DEPLOY.md'), 'utf8')).toMatch(/Mail\.Send/);
   });
 
   it('main.parameters.json covers every required parameter and holds no secret literal', () => {
