@@ -5,6 +5,7 @@ import { createSecretSource } from './adapters/secrets';
 import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
 import { createVantagepointDirectory } from './adapters/vantagepoint';
 import { JoseSessionSigner } from './adapters/session/signer';
+import { graphAccessNotices } from './operations/incidents';
 import type { GraphAccessListener, Mailer, MailProvider, SecretSource, SessionSigner, VantagepointDirectory } from './ports';
 
 /** Everything an operation may reach, built once per process from the configuration. */
@@ -19,8 +20,8 @@ export interface Services {
   /** notification emails (null when NOTIFICATION_SENDER is not set) */
   mailer: Mailer | null;
   /**
-   * Told when the organisation loses or regains Graph access (the breaker, operations/graphAccess.ts):
-   * at most once per transition. Add a listener here to act on it (e.g. one e-mail each way).
+   * Told when the organisation loses or regains Graph access (the breaker, operations/graphAccess.ts),
+   * once per transition. The notification emails listen here (one email each way).
    */
   graphAccessListeners: GraphAccessListener[];
 }
@@ -56,6 +57,6 @@ async function build(): Promise<Services> {
       listShare: new TenantShare(storage.graphListers, defaultListLimiter()),
     }),
     mailer: createMailer(config, secrets),
-    graphAccessListeners: [],
+    graphAccessListeners: [graphAccessNotices({ storage })],
   };
 }
