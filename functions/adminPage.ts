@@ -10,7 +10,7 @@ import { staticSiteHandler } from '../shared/http/staticSite';
  * Not under /admin: the Functions host reserves that path for its own admin API.
  */
 defineHttp('admin-page', {
-  methods: ['GET'],
+  methods: ['GET', 'HEAD'],
   route: 'connect-admin/{*path}',
   authLevel: 'anonymous',
   handler: staticSiteHandler({

@@ -65,6 +65,13 @@ it('serves the hashed bundle with its content type, cached for a year, and answe
   expect(icon.headers.get('content-type')).toBe('image/svg+xml');
 });
 
+it('answers HEAD with the headers of GET and no body', async () => {
+  const res = await fetch(pageUrl, { method: 'HEAD' });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  expect(await res.text()).toBe('');
+});
+
 it('redirects the bare path to the folder, so relative asset URLs resolve', async () => {
   const res = await fetch(`${stack.baseUrl}/connect-admin`, { redirect: 'manual' });
   expect(res.status).toBe(308);

@@ -192,6 +192,37 @@ it('shows a second administrator who changed the group first, and reloads instea
   await second.context.close();
 });
 
+it('creates a group whose External ID is fixed once saved, and refuses to delete it while enabled, saying why', async () => {
+  const { context, page } = await signedIn();
+  const id = uniqueId('created');
+  await tab(page, 'Groups').click();
+  await page.getByRole('button', { name: 'New group' }).click();
+  const form = page.getByRole('dialog', { name: 'New group' });
+  await form.getByRole('textbox', { name: 'External ID' }).fill(id);
+  await form.getByRole('textbox', { name: 'Name' }).fill(`Created ${id.slice(-4)}`);
+  await form.getByRole('button', { name: 'Create group' }).click();
+  await form.waitFor({ state: 'detached' });
+  await row(page, id).waitFor();
+
+  await row(page, id).getByRole('button', { name: /^Edit / }).click();
+  const edit = page.getByRole('dialog', { name: /^Edit / });
+  expect(await edit.getByRole('textbox', { name: 'External ID' }).getAttribute('readonly')).not.toBeNull();
+  await edit.getByRole('button', { name: 'Cancel' }).click();
+
+  const created = (await admin.get<GroupBody>(`groups/${id}`)).body;
+  await admin.put(`groups/${id}/sync`, { enabled: true }, { headers: { 'if-match': created.etag } });
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await row(page, id).getByText('Enabled', { exact: true }).waitFor();
+  await row(page, id).getByRole('button', { name: /^Delete / }).click();
+  const del = page.getByRole('dialog', { name: /^Delete / });
+  await del.getByRole('button', { name: 'Delete group' }).click();
+  const refusal = del.getByRole('alert');
+  await refusal.getByText('Conflict').waitFor();
+  expect(await refusal.innerText()).toMatch(/enabled/i);
+  expect((await admin.get(`groups/${id}`)).status).toBe(200);
+  await context.close();
+});
+
 it('saves the emails for notifications, and shows the problem naming a bad address', async () => {
   const { context, page } = await signedIn();
   await tab(page, 'Settings').click();

@@ -41,7 +41,7 @@ describe('package.json main', () => {
     expect(registered.filter((d) => d.kind === 'timer').map((d) => d.name).sort()).toEqual(['orphan-repair-timer', 'reconcile-timer']);
     // The admin page's static files are the one HTTP function outside the JSON API contract.
     const page = registered.find((d) => d.name === 'admin-page');
-    expect(page?.kind === 'http' && page.options).toMatchObject({ route: 'connect-admin/{*path}', methods: ['GET'], authLevel: 'anonymous' });
+    expect(page?.kind === 'http' && page.options).toMatchObject({ route: 'connect-admin/{*path}', methods: ['GET', 'HEAD'], authLevel: 'anonymous' });
     expect(registered.filter((d) => d.kind === 'http')).toHaveLength(ALL_ENDPOINTS.length + 1);
   });
 });

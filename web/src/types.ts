@@ -34,3 +34,5 @@ export interface Problem {
   prerequisites?: Array<{ code: string; ok: boolean; message: string }>;
 }
 export type ConnectSettings = z.output<typeof S.ConnectSettings>;
+export type ConfirmRemovalsResult = z.output<typeof S.ConfirmRemovalsResult>;
+export type GroupHold = NonNullable<Group['hold']>;

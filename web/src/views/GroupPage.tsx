@@ -5,7 +5,7 @@ import { isSettling, MAILBOX_LABEL, SETTLE_POLL_MS, when } from '../format';
 import { useInterval, useLoad } from '../hooks';
 import type { Group } from '../types';
 import { ActivityPanel } from './ActivityPanel';
-import { GroupForm, ToggleDialog } from './groupDialogs';
+import { GroupForm, HoldNotice, ToggleDialog } from './groupDialogs';
 import { MembersPanel } from './MembersPanel';
 import { SyncIssuesPanel } from './SyncIssuesPanel';
 
@@ -70,6 +70,7 @@ export function GroupPage({ groupId, sub }: { groupId: string; sub: string }) {
             </div>
             <Counts counts={g.counts} />
           </section>
+          <HoldNotice group={g} onConfirmed={refresh} />
           <nav class="subtabs" aria-label={`${g.name} sections`}>
             <ul>
               {SUBTABS.map((t) => (

@@ -85,6 +85,11 @@ export function Groups() {
                   <td data-label="Mailbox Access Type">{MAILBOX_LABEL[g.mailboxAccess] ?? g.mailboxAccess}</td>
                   <td data-label="Synchronization Status">
                     <SwitchBadge sync={g.sync} />
+                    {g.hold && (
+                      <a class="badge badge-held" href={`#/groups/${encodeURIComponent(g.id)}/users`}>
+                        Held: {g.hold.count} removals
+                      </a>
+                    )}
                     {isSettling(g) && <span class="settling">Updating…</span>}
                   </td>
                   <td data-label="Members">

@@ -22,11 +22,9 @@ export function MembersPanel({ group, tick, onChanged }: { group: Group; tick: n
     <>
       <section class="card" aria-labelledby="members-h">
         <div class="card-head">
-          <h2 id="members-h">Members</h2>
-          <span class="muted">{plural(group.memberCount, 'member')}</span>
-        </div>
-        <AddMembers group={group} onChanged={() => (members.reload(), onChanged())} />
-        <div class="card-head card-subhead">
+          <h2 id="members-h">
+            Members <span class="muted heading-count">{group.memberCount}</span>
+          </h2>
           <label class="field field-inline">
             <span>Status</span>
             <select name="status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
@@ -39,9 +37,10 @@ export function MembersPanel({ group, tick, onChanged }: { group: Group; tick: n
             </select>
           </label>
         </div>
+        <AddMembers group={group} onChanged={() => (members.reload(), onChanged())} />
         <ProblemAlert error={members.error} />
         {!members.items && !members.error && <Loading what="members" />}
-        {members.items && members.items.length === 0 && <p class="empty">{status ? 'No member has this status.' : 'No members yet. Add some above.'}</p>}
+        {members.items && members.items.length === 0 && <p class="empty">{status ? 'No member has this status.' : 'No members yet. Add some by employee ID.'}</p>}
         {members.items && members.items.length > 0 && (
           <table class="table table-members">
             <thead>

@@ -8,6 +8,17 @@ import { WhyView } from './WhyView';
 
 /** Not configured and suspended members, each with the why view and Force. */
 export function SyncIssuesPanel({ group, tick, onChanged }: { group: Group; tick: number; onChanged: () => void }) {
+  if (group.sync === 'disabled') {
+    return (
+      <section class="card">
+        <h2>Sync Issues</h2>
+        <p>
+          Synchronization is disabled for this group, so every member is Disabled and nobody has a sync issue. Enable Synchronization shows,
+          before anything changes, which members would not be configured and why.
+        </p>
+      </section>
+    );
+  }
   return (
     <>
       <IssueList group={group} status="suspended" tick={tick} onChanged={onChanged} intro="Suspended after repeated or permanent errors: fix the cause, then Force sync." />

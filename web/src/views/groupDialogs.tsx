@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call, freshGroup, get, groupPath } from '../api';
 import { Check, ConflictNotice, Loading, Modal, ProblemAlert } from '../components';
-import { MAILBOX_LABEL, plural, reasonLabel, syncingCount } from '../format';
+import { MAILBOX_LABEL, plural, reasonLabel, syncingCount, when } from '../format';
 import { useLoad } from '../hooks';
-import type { Group, Preflight, ToggleResult } from '../types';
+import type { ConfirmRemovalsResult, Group, Preflight, ToggleResult } from '../types';
 
 /**
  * Runs a change that carries the group's ETag. A 412 means another administrator got
@@ -230,5 +230,73 @@ export function DeleteDialog({ group, onClose, onDeleted }: { group: Group; onCl
         </>
       )}
     </Modal>
+  );
+}
+
+/**
+ * The mass-removal guard stopped this group's pass: nobody is removed until an
+ * administrator confirms (POST .../sync/confirm-removals), or a later check no longer sees it.
+ */
+export function HoldNotice({ group, onConfirmed }: { group: Group; onConfirmed: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const hold = group.hold;
+  if (!hold) return null;
+  async function confirm() {
+    setBusy(true);
+    setError(null);
+    try {
+      await call<ConfirmRemovalsResult>('POST', `${groupPath(group.id)}/sync/confirm-removals`);
+      setOpen(false);
+      onConfirmed();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const reasons = Object.entries(hold.byReason).filter(([, n]) => n > 0);
+  return (
+    <div class="alert alert-warning" role="status">
+      <div class="alert-body">
+        <strong class="alert-title">Held by the mass-removal guard</strong>
+        <p>
+          A synchronization pass would take {plural(hold.count, 'person', 'people')} of {hold.activeMembers} active members out of
+          synchronization (the limit is {hold.limit}). Nobody has been removed. {hold.cause}
+        </p>
+        {reasons.length > 0 && (
+          <ul class="reasons" aria-label="Held removals by reason">
+            {reasons.map(([reason, n]) => (
+              <li key={reason}>
+                <strong>{n}</strong> {reasonLabel(reason)}
+              </li>
+            ))}
+          </ul>
+        )}
+        <p class="small">
+          Held since {when(hold.heldAt)}; last seen {when(hold.checkedAt)}.
+        </p>
+      </div>
+      <button type="button" class="btn btn-danger btn-small" onClick={() => setOpen(true)}>
+        Confirm removals
+      </button>
+      {open && (
+        <Modal title={`Confirm removals for ${group.name}?`} onClose={() => setOpen(false)}>
+          <p>
+            {plural(hold.count, 'person', 'people')} stop syncing and their subscriptions are removed. This is recorded in the group's activity.
+          </p>
+          <ProblemAlert error={error} />
+          <div class="modal-actions">
+            <button type="button" class="btn btn-secondary" onClick={() => setOpen(false)}>
+              Cancel
+            </button>
+            <button type="button" class="btn btn-danger" disabled={busy} onClick={confirm}>
+              Confirm removals
+            </button>
+          </div>
+        </Modal>
+      )}
+    </div>
   );
 }
