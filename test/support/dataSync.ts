@@ -52,8 +52,6 @@ export async function startDataSyncHarness(options: { settings?: Record<string, 
     AzureWebJobsStorage: connection,
     VANTAGEPOINT_BASE_URL: vantagepoint.url,
     VANTAGEPOINT_CLIENT_ID: 'connect-local',
-    // the emulator's database (its token endpoint checks it once Deltek's shapes are emulated)
-    VANTAGEPOINT_DATABASE: 'ConnectLocal',
     VANTAGEPOINT_SERVICE_USERNAME: 'connect-service',
     VANTAGEPOINT_CLIENT_SECRET: LOCAL_CLIENT_SECRET,
     VANTAGEPOINT_SERVICE_PASSWORD: 'connect-service',
