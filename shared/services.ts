@@ -5,6 +5,7 @@ import { createSecretSource } from './adapters/secrets';
 import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
 import { createVantagepointDirectory } from './adapters/vantagepoint';
 import { JoseSessionSigner } from './adapters/session/signer';
+import { graphAccessNotices, type GraphAccessChange } from './operations/incidents';
 import type { Mailer, MailProvider, SecretSource, SessionSigner, VantagepointDirectory } from './ports';
 
 /** Everything an operation may reach, built once per process from the configuration. */
@@ -18,6 +19,12 @@ export interface Services {
   mail: MailProvider;
   /** notification emails (null when NOTIFICATION_SENDER is not set) */
   mailer: Mailer | null;
+  /**
+   * Told when the organisation loses or regains Graph access, once per transition: the
+   * hook point for the provider-health breaker (issue 8), which calls each listener's
+   * graphAccessChanged. The notification emails listen here (one email each way).
+   */
+  graphAccessListeners: Array<{ graphAccessChanged(change: GraphAccessChange): Promise<void> }>;
 }
 
 let services: Promise<Services> | undefined;
@@ -51,5 +58,6 @@ async function build(): Promise<Services> {
       listShare: new TenantShare(storage.graphListers, defaultListLimiter()),
     }),
     mailer: createMailer(config, secrets),
+    graphAccessListeners: [graphAccessNotices({ storage })],
   };
 }
