@@ -218,6 +218,10 @@ export interface ReconcileRequest {
   orphans?: Array<{ resource: MailResource; subscriptionId?: string | undefined }> | undefined;
   /** the paced tenant-wide orphan repair (lists every subscription the app holds); carries on from `continuationToken` */
   repairOrphans?: boolean | undefined;
+  /** the breaker's probe: is Graph usable again? (operations/graphAccess.ts) */
+  probeGraph?: boolean | undefined;
+  /** a group force: the pass clears each member's suspension before reconciling them */
+  clearSuspensions?: boolean | undefined;
 }
 export interface ReconcileQueue {
   /** `delaySeconds`: the message becomes visible only then (a scheduled retry or re-check) */
@@ -377,6 +381,50 @@ export interface MailProvider {
    * job calls it, never a user's reconcile.
    */
   listSubscriptions(cursor: string | null): Promise<{ items: ProviderSubscription[]; next: string | null }>;
+}
+
+// ---------------------------------------------------------------- organisation-level Graph access (the breaker)
+
+/** The app's access to Graph as last observed, shared by every instance (one row, ETag-guarded). */
+export interface GraphAccess {
+  state: 'ok' | 'failing';
+  /** why it fails (null when ok) */
+  cause: ProviderAccessCause | null;
+  code: string | null;
+  message: string | null;
+  /** when the current state began: since when it fails, or since when it works again */
+  since: string | null;
+  /** when the last probe ran (failing only) */
+  lastProbeAt: string | null;
+  /** members whose operations met the failure: the probe retries their work */
+  probeEmployeeIds: string[];
+}
+
+export interface GraphAccessStore {
+  /** null when never written (access is presumed ok) */
+  get(): Promise<{ access: GraphAccess; etag: string } | null>;
+  /** create (etag null; PreconditionFailedError if it exists) or replace under the etag (PreconditionFailedError when stale) */
+  save(access: GraphAccess, etag: string | null): Promise<void>;
+}
+
+/** One transition of the organisation's Graph access, told once (by the instance that wrote it). */
+export interface GraphAccessEvent {
+  kind: 'lost' | 'recovered';
+  cause: ProviderAccessCause | null;
+  code: string | null;
+  message: string | null;
+  /** when access was lost (for `recovered`: when the outage began) */
+  since: string;
+  /** when this transition was recorded */
+  at: string;
+}
+
+/**
+ * Told when the organisation loses or regains Graph access (the e-mail notices subscribe here).
+ * At most once per transition; a listener's failure is logged and never undoes the transition.
+ */
+export interface GraphAccessListener {
+  graphAccessChanged(event: GraphAccessEvent): Promise<void>;
 }
 
 export interface ProviderSubscription {

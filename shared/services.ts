@@ -5,8 +5,8 @@ import { createSecretSource } from './adapters/secrets';
 import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
 import { createVantagepointDirectory } from './adapters/vantagepoint';
 import { JoseSessionSigner } from './adapters/session/signer';
-import { graphAccessNotices, type GraphAccessChange } from './operations/incidents';
-import type { Mailer, MailProvider, SecretSource, SessionSigner, VantagepointDirectory } from './ports';
+import { graphAccessNotices } from './operations/incidents';
+import type { GraphAccessListener, Mailer, MailProvider, SecretSource, SessionSigner, VantagepointDirectory } from './ports';
 import { onceSucceeded } from './util/singleFlight';
 
 /** Everything an operation may reach, built once per process from the configuration. */
@@ -21,11 +21,10 @@ export interface Services {
   /** notification emails (null when NOTIFICATION_SENDER is not set) */
   mailer: Mailer | null;
   /**
-   * Told when the organisation loses or regains Graph access, once per transition: the
-   * hook point for the provider-health breaker (issue 8), which calls each listener's
-   * graphAccessChanged. The notification emails listen here (one email each way).
+   * Told when the organisation loses or regains Graph access (the breaker, operations/graphAccess.ts),
+   * once per transition. The notification emails listen here (one email each way).
    */
-  graphAccessListeners: Array<{ graphAccessChanged(change: GraphAccessChange): Promise<void> }>;
+  graphAccessListeners: GraphAccessListener[];
 }
 
 /**

@@ -309,6 +309,16 @@ export const forceUserSync = admin({
   responses: { 202: { description: 'Reconciliation requested', schema: S.UserSyncView }, 404: problem('USER_NOT_FOUND') },
 });
 
+export const forceGroupSync = admin({
+  name: 'groups-sync-force',
+  method: 'POST',
+  route: 'groups/{groupId}/sync/force',
+  summary: "Clear every suspension in the group and reconcile it now (the group's pass clears each suspended member before reconciling them)",
+  tag: 'Synchronization',
+  params: S.GroupParams,
+  responses: { 202: { description: 'Reconciliation with suspensions cleared requested', schema: S.GroupForceResult }, 404: problem('GROUP_NOT_FOUND') },
+});
+
 export const ALL_ENDPOINTS: Endpoint[] = [
   health,
   openapi,
@@ -334,6 +344,7 @@ export const ALL_ENDPOINTS: Endpoint[] = [
   getUserSync,
   putUserSync,
   forceUserSync,
+  forceGroupSync,
 ] as Endpoint[];
 
 export const graphNotifications = {

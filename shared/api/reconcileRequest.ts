@@ -21,7 +21,10 @@ export const ReconcileRequestMessage = z
       .max(10)
       .optional(),
     repairOrphans: z.literal(true).optional(),
+    probeGraph: z.literal(true).optional(),
+    clearSuspensions: z.literal(true).optional(),
   })
-  .refine((m) => m.groupId !== undefined || m.employeeId !== undefined || m.outsideGroups === true || m.repairOrphans === true || m.releaseGroupId !== undefined, {
-    message: 'groupId, employeeId, outsideGroups, repairOrphans or releaseGroupId is required',
-  });
+  .refine(
+    (m) => m.groupId !== undefined || m.employeeId !== undefined || m.outsideGroups === true || m.repairOrphans === true || m.probeGraph === true || m.releaseGroupId !== undefined,
+    { message: 'groupId, employeeId, outsideGroups, repairOrphans, probeGraph or releaseGroupId is required' },
+  );

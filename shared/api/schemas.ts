@@ -209,6 +209,13 @@ export const MemberPrerequisiteSummary = z
   })
   .meta({ id: 'MemberPrerequisiteSummary' });
 
+export const GroupForceResult = z
+  .object({
+    groupId: GroupId,
+    reconciliation: z.object({ requested: z.boolean() }),
+  })
+  .meta({ id: 'GroupForceResult' });
+
 export const ToggleResult = z
   .object({
     group: GroupView,
@@ -245,9 +252,24 @@ export const CredentialHealth = z
   })
   .meta({ id: 'CredentialHealth' });
 
+/** A health check of the organisation's connection to a provider (not a prerequisite: enabling stays possible). */
+export const ProviderCheck = z
+  .object({
+    code: z.literal('GRAPH_ACCESS'),
+    ok: z.boolean(),
+    message: z.string(),
+    cause: z.enum(['CREDENTIALS', 'UNAUTHORIZED', 'PERMISSION', 'SERVICE']).nullable().meta({ description: 'why Graph cannot be used; null when it can' }),
+    error: z.string().nullable().meta({ description: "Graph's or the identity platform's error code, e.g. Authorization_RequestDenied" }),
+    since: z.string().nullable().meta({ description: 'since when it fails (or, when ok, since when it works again); null when never observed failing' }),
+  })
+  .meta({ id: 'ProviderCheck' });
+
 export const ConnectStatus = z
   .object({
     organisation: z.array(PrerequisiteResult),
+    checks: z.array(ProviderCheck).meta({
+      description: "Provider health at organisation level. GRAPH_ACCESS fails while Graph refuses the app itself; the reconciler then charges no member, backs off, and resumes within a minute of Graph's recovery.",
+    }),
     credential: CredentialHealth,
     outboundIpAddresses: z.array(z.string()),
     counts: StatusCounts,

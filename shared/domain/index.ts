@@ -7,4 +7,5 @@ export * from './planner';
 export * from './names';
 export * from './guard';
 export * from './notices';
+export * from './graphAccess';
 export * from './employee';

@@ -1,3 +1,6 @@
+import { ACCESS_CAUSE_MESSAGES } from '../domain/graphAccess';
+import type { GraphAccess } from '../ports';
+import { currentGraphAccess } from './graphAccess';
 import type { Group, SyncSwitch } from '../domain/model';
 import { ConflictError, PreconditionFailedError, ServiceUnavailableError } from '../errors';
 import type { EndpointResult } from '../http/endpoint';
@@ -116,17 +119,19 @@ export async function preflight(deps: Deps, input: { groupId: string; top: numbe
 }
 
 export async function connectStatus(deps: StatusDeps): Promise<EndpointResult> {
-  const [organisation, overall, mail, syncIssues] = await Promise.all([
+  const [organisation, overall, mail, syncIssues, graph] = await Promise.all([
     organisationPrerequisites(deps),
     countStatusesOverall(deps.storage),
     deps.storage.mailHealth.get(),
     deps.storage.syncIssues.count(),
+    currentGraphAccess(deps, true),
   ]);
   const sender = deps.mailer?.sender ?? null;
   return {
     status: 200,
     body: {
       organisation,
+      checks: [graphAccessCheck(graph)],
       credential: deps.directory.health(),
       outboundIpAddresses: deps.config.OUTBOUND_IP_ADDRESSES,
       counts: overall.counts,
@@ -153,4 +158,13 @@ export async function refreshCredentials(deps: Deps, ctx: OperationContext): Pro
     scopes: [CONNECT_SCOPE],
   });
   return { status: 200, body: after };
+}
+
+/** The breaker's state as the GRAPH_ACCESS check of the status endpoint. */
+function graphAccessCheck(access: GraphAccess) {
+  const ok = access.state === 'ok';
+  const message = ok
+    ? 'The app can use Microsoft Graph.'
+    : `${access.cause ? ACCESS_CAUSE_MESSAGES[access.cause] : 'Microsoft Graph cannot be used.'} No member is charged for it; synchronization resumes by itself once it works again.${access.message ? ` Graph said: ${access.message}` : ''}`;
+  return { code: 'GRAPH_ACCESS' as const, ok, message, cause: access.cause, error: access.code, since: access.since };
 }

@@ -81,6 +81,30 @@ describe('one event, one activity', () => {
   });
 });
 
+describe('times', () => {
+  it('a meeting set in Pacific time on the day DST starts is written in UTC with its real length; an all-day meeting keeps its dates', async () => {
+    const user = nextUser();
+    await h.addSyncingUser(user);
+    // 2026-03-08: 01:30 PST (-8) to 03:30 PDT (-7) is one hour, 09:30Z to 10:30Z.
+    // Graph sends UTC (Prefer: outlook.timezone="UTC"); a window of 14 days covers it only if it is recent,
+    // so the rule's clock is moved to the day after.
+    const now = () => new Date('2026-03-09T12:00:00Z');
+    const dst = h.graph.calendars.create(
+      mailboxOf(user),
+      meetingBody('DST', { start: { dateTime: '2026-03-08T01:30:00', timeZone: 'Pacific Standard Time' }, end: { dateTime: '2026-03-08T03:30:00', timeZone: 'Pacific Standard Time' } }),
+    );
+    const allDay = h.graph.calendars.create(
+      mailboxOf(user),
+      meetingBody('Offsite', { isAllDay: true, start: { dateTime: '2026-03-10T00:00:00', timeZone: 'Pacific Standard Time' }, end: { dateTime: '2026-03-12T00:00:00', timeZone: 'Pacific Standard Time' } }),
+    );
+    await h.consume(h.message(user, { eventId: dst.id, changeType: 'created' }), now);
+    await h.consume(h.message(user, { eventId: allDay.id, changeType: 'created' }), now);
+    const bySubject = new Map(activitiesFor(user).map((a) => [a.Subject, a]));
+    expect(bySubject.get('DST')).toMatchObject({ StartDate: '2026-03-08T09:30:00.000', EndDate: '2026-03-08T10:30:00.000', AllDayEventInd: 'N' });
+    expect(bySubject.get('Offsite')).toMatchObject({ StartDate: '2026-03-10T00:00:00.000', EndDate: '2026-03-11T00:00:00.000', AllDayEventInd: 'Y' });
+  });
+});
+
 describe('a crash between the Vantagepoint write and the mapping write', () => {
   it('the retry finds the orphan by its reference and adopts it instead of creating a second activity', async () => {
     let crash = true;

@@ -205,7 +205,7 @@ describe('Graph MailProvider against the emulator', () => {
     const operations = Array.from({ length: 8 }, (_, i) => creates(`E${i}`, `user${i}@contoso.com`)).flat(); // 24
     const results = await provider().apply(operations);
     expect(results.every((r) => r.ok)).toBe(true);
-    expect(emulator.stats()).toMatchObject({ writes: 24, throttled: 0 });
+    expect(emulator.stats()).toMatchObject({ writes: 24, throttledMailbox: 0, throttled: 0 });
   });
 
   it('keeps at most 4 requests in flight per mailbox', async () => {

@@ -88,6 +88,18 @@ describe('Deltek’s documented shapes', () => {
     expect((await call('GET', '/activity/00000000000000000000000000000000')).status).toBe(404);
   });
 
+  it('a Vantagepoint that answers a missing key with 200 [] (seen in practice) does so for activities too', async () => {
+    const empty = await startVantagepointEmulator({ port: 0, missingRecord: 'empty' });
+    try {
+      const adminToken = await localUserToken(empty.url, 'admin');
+      const res = await fetch(`${empty.url}/api/activity/00000000000000000000000000000000`, { headers: { authorization: `Bearer ${adminToken}` } });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual([]);
+    } finally {
+      await empty.stop();
+    }
+  });
+
   it('the list pages at most 100 a page, orders and filters fields as documented ("Pagination")', async () => {
     for (let i = 0; i < 105; i++) await writer.create(fields(`Paged ${String(i).padStart(3, '0')}`));
     const page1 = await call('GET', '/activity?page=1&pageSize=500');

@@ -17,6 +17,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { decodeToken, encodeToken, graphError, preferences, type RoundToken } from './calendarWire';
+import { ianaOf, instantOf, renderIn } from './timeZones';
 
 export interface EventsResponse {
   status: number;
@@ -38,80 +40,6 @@ const MAILBOX_REQUEST_LIMIT = 10_000;
 const MAILBOX_REQUEST_WINDOW_MS = 600_000;
 const DEFAULT_DELTA_PAGE = 10;
 const MAX_DELTA_PAGE = 1000;
-
-/** Windows zone names Graph accepts in Prefer and in event bodies, mapped to IANA (a subset). */
-const WINDOWS_ZONES: Record<string, string> = {
-  utc: 'UTC',
-  'pacific standard time': 'America/Los_Angeles',
-  'mountain standard time': 'America/Denver',
-  'central standard time': 'America/Chicago',
-  'eastern standard time': 'America/New_York',
-  'gmt standard time': 'Europe/London',
-  'w. europe standard time': 'Europe/Berlin',
-  'romance standard time': 'Europe/Paris',
-  'central europe standard time': 'Europe/Budapest',
-  'aus eastern standard time': 'Australia/Sydney',
-  'tokyo standard time': 'Asia/Tokyo',
-  'india standard time': 'Asia/Kolkata',
-};
-
-function ianaOf(zone: string): string | null {
-  const known = WINDOWS_ZONES[zone.trim().toLowerCase()];
-  if (known) return known;
-  try {
-    formatterFor(zone.trim());
-    return zone.trim();
-  } catch {
-    return null;
-  }
-}
-
-/** Building a formatter is costly (tens of microseconds): one per zone is kept. */
-const FORMATTERS = new Map<string, Intl.DateTimeFormat>();
-function formatterFor(zone: string): Intl.DateTimeFormat {
-  let formatter = FORMATTERS.get(zone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    FORMATTERS.set(zone, formatter);
-  }
-  return formatter;
-}
-
-function partsIn(zone: string, instant: number): number[] {
-  const parts = formatterFor(zone).formatToParts(new Date(instant));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  return [get('year'), get('month'), get('day'), get('hour'), get('minute'), get('second')];
-}
-
-/** The instant of a wall-clock time in a zone (searching the offset twice settles DST changes). */
-function instantOf(dateTime: string, zone: string): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(dateTime);
-  if (!m) return NaN;
-  const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0));
-  const offset = (at: number) => {
-    const [y, mo, d, h, mi, s] = partsIn(zone, at) as [number, number, number, number, number, number];
-    return Date.UTC(y, mo - 1, d, h, mi, s) - at;
-  };
-  const first = wall - offset(wall);
-  return wall - offset(first);
-}
-
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-
-/** Graph's wall-clock format: seven fractional digits, no offset. */
-function renderIn(zone: string, instant: number): string {
-  const [y, mo, d, h, mi, s] = partsIn(zone, instant) as [number, number, number, number, number, number];
-  return `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}.0000000`;
-}
 
 const dateTimeTimeZone = z.object({ dateTime: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, 'an ISO 8601 date-time'), timeZone: z.string().min(1).default('UTC') });
 
@@ -150,37 +78,6 @@ interface Mailbox {
   deleted: Map<string, number>;
   seq: number;
   requests: number[];
-}
-
-/** Opaque state tokens: base64url JSON, as opaque to the client as Graph's. */
-interface RoundToken {
-  m: string;
-  s: number;
-  e: number;
-  /** changes after this sequence belong to the round (0: a full round) */
-  since: number;
-  /** the mailbox sequence when the round started */
-  upTo: number;
-  offset: number;
-}
-const encodeToken = (t: RoundToken) => Buffer.from(JSON.stringify(t)).toString('base64url');
-function decodeToken(text: string): RoundToken | null {
-  try {
-    const t = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as RoundToken;
-    return typeof t.m === 'string' && [t.s, t.e, t.since, t.upTo, t.offset].every((n) => typeof n === 'number') ? t : null;
-  } catch {
-    return null;
-  }
-}
-
-const graphError = (status: number, code: string, message: string, headers?: Record<string, string>): EventsResponse => ({ status, headers, body: { error: { code, message } } });
-
-function preferences(header: string | undefined): { timeZone: string | null; bodyType: 'text' | 'html' | null; maxPageSize: number | null } {
-  const text = header ?? '';
-  const tz = /outlook\.timezone\s*=\s*"([^"]*)"/i.exec(text)?.[1] ?? /outlook\.timezone\s*=\s*([^,;\s]+)/i.exec(text)?.[1] ?? null;
-  const body = /outlook\.body-content-type\s*=\s*"?(text|html)"?/i.exec(text)?.[1]?.toLowerCase() as 'text' | 'html' | undefined;
-  const size = /odata\.maxpagesize\s*=\s*(\d+)/i.exec(text)?.[1];
-  return { timeZone: tz, bodyType: body ?? null, maxPageSize: size ? Number(size) : null };
 }
 
 const stripHtml = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&nbsp;/g, ' ').trim();

@@ -104,7 +104,7 @@ export class ActivitiesHub {
   }
 
   /** The routes under /api/activity and /api/codeTable; undefined when the path is not theirs. */
-  handle(method: string, url: URL, body: unknown, username: string, headers: Record<string, string | string[] | undefined>): unknown {
+  handle(method: string, url: URL, body: unknown, username: string, headers: Record<string, string | string[] | undefined>, missing: 404 | 'empty' = 404): unknown {
     const path = url.pathname;
     const codeTable = /^\/api\/codeTable\/([^/]+)(?:\/([^/]+))?$/i.exec(path);
     if (codeTable) {
@@ -132,7 +132,8 @@ export class ActivitiesHub {
     if (refused && method !== 'GET') throw new RestProblem(refused.status, refused.detail);
     if (!id && method === 'GET') return this.list(url.searchParams);
     if (!id && method === 'POST') return new Answer(201, [this.create(body, username)]);
-    if (id && method === 'GET') return [this.require(id)];
+    // a missing key: 404 ("Responses") or 200 [] (seen in practice), as the server is configured
+    if (id && method === 'GET') return missing === 'empty' && !this.find(id) ? [] : [this.require(id)];
     if (id && method === 'PUT') return [this.update(id, body, username)];
     if (id && method === 'DELETE') {
       if (this.behaviour.deleteMode === 'refuse') throw new RestProblem(405, 'Activities cannot be deleted through the API.', 'Method not allowed.');
@@ -143,8 +144,12 @@ export class ActivitiesHub {
     throw new RestProblem(405, `${method} is not supported on ${path}.`, 'Method not allowed.');
   }
 
+  private find(id: string): ActivityRecord | undefined {
+    return this.records.get(id.toUpperCase()) ?? this.records.get(id);
+  }
+
   private require(id: string): ActivityRecord {
-    const record = this.records.get(id.toUpperCase()) ?? this.records.get(id);
+    const record = this.find(id);
     if (!record) throw new RestProblem(404, `Activity "${id}" does not exist.`, 'Not found.');
     return record;
   }

@@ -279,7 +279,7 @@ async function handle(state: VantagepointState, req: http.IncomingMessage, url: 
     return state.token(new URLSearchParams(await readBody(req)));
   }
   const username = state.authenticate(req.headers.authorization);
-  if (/^\/api\/(activity|codeTable)(\/|$)/i.test(url.pathname)) return activityRoutes(state, req, url, username);
+  if (/^\/api\/(activity|codeTable)(\/|$)/i.test(url.pathname)) return activityRoutes(state, req, url, username, missing);
   if (req.method !== 'GET') throw restError(405, 'Method not allowed.', 'Only GET is emulated.');
   for (const [pattern, route] of ROUTES) {
     const match = pattern.exec(url.pathname);
@@ -294,7 +294,7 @@ async function handle(state: VantagepointState, req: http.IncomingMessage, url: 
   throw restError(404, 'Not found.', `No emulated endpoint at ${url.pathname}.`);
 }
 
-async function activityRoutes(state: VantagepointState, req: http.IncomingMessage, url: URL, username: string): Promise<unknown> {
+async function activityRoutes(state: VantagepointState, req: http.IncomingMessage, url: URL, username: string, missing: 404 | 'empty'): Promise<unknown> {
   const text = await readBody(req);
   let body: unknown;
   try {
@@ -303,7 +303,7 @@ async function activityRoutes(state: VantagepointState, req: http.IncomingMessag
     throw restError(400, 'The request is invalid.', 'The body is not valid JSON.');
   }
   try {
-    const answer = state.activities.handle(req.method ?? 'GET', url, body, username, req.headers);
+    const answer = state.activities.handle(req.method ?? 'GET', url, body, username, req.headers, missing);
     if (answer === undefined) throw restError(404, 'Not found.', `No emulated endpoint at ${url.pathname}.`);
     return answer;
   } catch (err) {

@@ -216,7 +216,9 @@ class GraphMailProvider implements MailProvider {
 
   private async send(batch: Work[], queue: Work[], results: MailOperationResult[]): Promise<void> {
     try {
-      const responses = await this.postBatch(batch);
+      // The grant is taken in apply (so the deadline can refuse it); the token is usually cached.
+      const token = await this.token();
+      const responses = await this.postBatch(batch, token);
       const verdicts = batch.map((work, i): Verdict => {
         const answer = responses.get(String(i + 1));
         return answer ? classify(work.op, answer) : { kind: 'retry', retryAfterMs: null, status: 502, code: 'MissingBatchResponse', message: 'Graph returned no answer for this request.' };
@@ -239,13 +241,15 @@ class GraphMailProvider implements MailProvider {
    * batch holding throttled requests with 424, each inner 429 with its own Retry-After
    * (concepts/throttling.md). Only a batch without `responses[]` fails as a whole.
    */
-  private async postBatch(batch: Work[]): Promise<Map<string, BatchResponse>> {
-    let token: string;
+  private async token(): Promise<string> {
     try {
-      token = (await this.credential.getToken(GRAPH_SCOPE)).token;
+      return (await this.credential.getToken(GRAPH_SCOPE)).token;
     } catch (err) {
       throw new CredentialFailure(err);
     }
+  }
+
+  private async postBatch(batch: Work[], token: string): Promise<Map<string, BatchResponse>> {
     const response = await this.fetchImpl(`${this.baseUrl}/$batch`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },

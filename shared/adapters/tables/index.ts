@@ -2,6 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import { QUEUES, TABLES } from '../../functionRegistry';
 import type {
   AuditLog,
+  GraphAccessStore,
   ActivityLinkStore,
   ChangeQueue,
   DataSyncStateStore,
@@ -27,6 +28,7 @@ import { createAuditLog } from './audit';
 import { onMissingResource, storageCall } from './failures';
 import { createGroupStore } from './groups';
 import { createMemberStore } from './members';
+import { createGraphAccessStore } from './graphAccess';
 import { createWriterRegistry } from './graphWriters';
 import { createIncidentStore } from './incidents';
 import { createMailLog } from './mailLog';
@@ -55,6 +57,8 @@ export interface Storage {
   graphWriters: WriterRegistry;
   /** instances listing Graph's subscriptions (the repair job), sharing the tenant's list limit the same way */
   graphListers: WriterRegistry;
+  /** the organisation's Graph access (the breaker's one row) */
+  graphAccess: GraphAccessStore;
   userState: UserStateStore;
   subscriptions: SubscriptionStore;
   audit: AuditLog;
@@ -130,6 +134,7 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     passLeases: createPassLeaseStore(tables.members),
     graphWriters: createWriterRegistry(tables.graphWriters),
     graphListers: createWriterRegistry(tables.graphWriters, 'listers'),
+    graphAccess: createGraphAccessStore(tables.graphWriters),
     userState: createUserStateStore(tables.userState),
     subscriptions: createSubscriptionStore(tables.subscriptions, tables.subscriptionIndex),
     audit: createAuditLog(tables.audit),

@@ -23,6 +23,7 @@ export const ACTIVITY_PAGE_SIZE = 100;
 /** The orphan search reads at most this many pages (newest first) before giving up and creating. */
 const ORPHAN_SCAN_PAGES = 20;
 const WRITE_QUERY = 'startWorkflow=N';
+/** Deltek: "required when working with Vantagepoint Connect"; sent on the activity reads too (it scopes fetching). */
 const WRITE_HEADERS = { 'dvp-applicationId': 'Activity' } as const;
 
 const activityRecord = z.object({ ActivityID: z.string().min(1) }).loose();
@@ -106,7 +107,7 @@ class HttpActivityWriter implements ActivityWriter {
         order: 'CreateDate_D',
         fieldFilter: 'ActivityID,Notes,Owner,CreateDate',
       });
-      const response = await this.call('GET', `/activity?${query.toString()}`);
+      const response = await this.call('GET', `/activity?${query.toString()}`, undefined, WRITE_HEADERS);
       if (response.status === 404) return null;
       if (response.status !== 200 || !Array.isArray(response.body)) throw new ServiceUnavailableError('vantagepoint', `Vantagepoint answered ${response.status} to the activity list.`, 30);
       const rows = response.body.map((r) => listedActivity.safeParse(r)).flatMap((r) => (r.success ? [r.data] : []));

@@ -5,6 +5,7 @@ import { describe, type Log } from '../../http/endpoint';
 import { NOT_STARTED, type MailOperation, type MailOperationResult } from '../../ports';
 import { mapLimited } from '../../util/concurrency';
 import { loadUserFacts, resolveUser, updateUserState } from '../userSync';
+import { currentGraphAccess, noteProviderResults } from '../graphAccess';
 import { policyOf, type Deps, type ReconcileOptions } from './options';
 import { announceSuspension } from './notices';
 import { persistSubscriptions, resolveOrphans } from './repair';
@@ -17,6 +18,8 @@ export interface UserRun {
   failed: number;
   /** the time budget ran out before the provider started some of its operations: run it again */
   deferred?: boolean;
+  /** not reconciled: Graph access is failing (the status is not known from this run) */
+  skipped?: boolean;
 }
 
 type Failure = { action: PlannedAction; result: Extract<MailOperationResult, { ok: false }> };
@@ -122,9 +125,21 @@ async function finishUser(deps: Deps, user: PreparedUser, results: MailOperation
 export async function reconcileUsers(deps: Deps, targets: UserTarget[], options: ReconcileOptions & { replanned?: boolean }): Promise<UserRun[]> {
   const now = options.now();
   const concurrency = deps.config.RECONCILE_CONCURRENCY;
+  // Graph refuses the app itself (or the tenant is down): touch nobody until the breaker's probe says it is back.
+  const access = options.probe ? null : await currentGraphAccess(deps);
+  if (access?.state === 'failing') {
+    options.log('reconcile.graph_unavailable', { users: targets.length, cause: access.cause, since: access.since });
+    return targets.map((t) => ({ employeeId: t.employeeId, status: 'pending', planned: 0, failed: 0, skipped: true }));
+  }
   const prepared = await mapLimited(targets, (t) => prepareUser(deps, t, now).catch((err: unknown) => failedRun(t.employeeId, err, options.log)), concurrency);
   const calls = prepared.flatMap((p) => ('ops' in p ? p.ops.flatMap((op) => (op ? [op] : [])) : []));
   const results = calls.length > 0 ? await deps.mail.apply(calls, { deadline: options.deadline }) : [];
+  // Operations the deadline kept from starting say nothing about Graph's health.
+  const started = results.flatMap((r, i) => (!r.ok && r.code === NOT_STARTED ? [] : [{ r, employeeId: calls[i]!.employeeId }]));
+  if (started.length > 0) {
+    const verdict = await noteProviderResults(deps, started.map((s) => s.r), started.map((s) => s.employeeId), { now, log: options.log, probe: options.probe });
+    options.onAccess?.(verdict);
+  }
   let offset = 0;
   const slices = prepared.map((p) => {
     const count = 'ops' in p ? p.ops.filter((op) => op !== null).length : 0;

@@ -1,4 +1,7 @@
-import { countStatuses, emptyCounts, withFacts } from '../../domain';
+import { clearSuspension, countStatuses, emptyCounts, withFacts } from '../../domain';
+import { mapLimited } from '../../util/concurrency';
+import { currentGraphAccess } from '../graphAccess';
+import { updateUserState } from '../userSync';
 import type { Member, StatusCounts, SyncStatus } from '../../domain/model';
 import { describe } from '../../http/endpoint';
 import type { ReconcileRequest } from '../../ports';
@@ -47,12 +50,20 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
     refresh = verdict.refresh;
   }
   while (group && group.syncChangedAt === passOf) {
+    const access = await currentGraphAccess(deps);
+    if (access.state === 'failing') {
+      // Nothing can be done at the provider; the breaker's recovery sweeps every group again.
+      await deps.storage.passLeases.release(groupId, holder);
+      options.log('reconcile.group', { groupId, complete: false, stopped: 'graph unavailable', cause: access.cause, users });
+      return { complete: false, users, counts };
+    }
     await holdLease(deps, groupId, holder, options);
     const pageStart = token;
     const page = await deps.storage.members.list(groupId, { top: pageSize(deps, options), continuationToken: token });
     const known = group;
     const claimed = await claimedHere(deps, groupId, page.items, options);
     const members = refresh ? await refreshPrerequisites(deps, groupId, claimed, options) : claimed;
+    if (request.clearSuspensions) await clearSuspensions(deps, members, options);
     const runs = await reconcileUsers(deps, members.map((member) => ({ employeeId: member.employeeId, known: { group: known, member } })), options);
     if (runs.some((r) => r.deferred)) {
       // The budget ran out inside the provider call: this page again, in the next message (done users plan nothing).
@@ -90,6 +101,7 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
         partialCounts: counts,
         passOf,
         ...(refresh ? {} : { skipPrerequisiteRefresh: true }),
+        ...(request.clearSuspensions ? { clearSuspensions: true } : {}),
       });
       options.log('reconcile.group', { groupId, complete: false, users, counts });
       return { complete: false, users, counts };
@@ -114,6 +126,26 @@ export function pageSize(deps: Pick<Deps, 'mail' | 'config'>, options: Pick<Reco
   if (!rate || !(seconds < 3600)) return PAGE;
   const perMember = Math.max(1, deps.config.GRAPH_RESOURCES.length);
   return Math.max(MIN_PAGE, Math.min(PAGE, Math.floor((rate * Math.max(0, seconds)) / perMember)));
+}
+
+/**
+ * A group force (POST /api/groups/{groupId}/sync/force): each suspended member of the page has
+ * their suspension cleared as a user force does (the force count moves with it, so a run that
+ * began earlier cannot suspend them again), right before they are reconciled.
+ */
+async function clearSuspensions(deps: Deps, members: Member[], options: ReconcileOptions): Promise<void> {
+  const now = options.now();
+  const cleared = await mapLimited(
+    members,
+    async (m) => {
+      const state = await deps.storage.userState.get(m.employeeId);
+      if (!state?.suspendedReason && !state?.consecutiveFailures) return 0;
+      await updateUserState(deps, m.employeeId, now, (s) => (s.suspendedReason || s.consecutiveFailures ? { ...s, ...clearSuspension(s), forces: s.forces + 1 } : s));
+      return 1;
+    },
+    16,
+  );
+  options.log('reconcile.suspensions_cleared', { groupId: members[0]?.groupId ?? null, cleared: cleared.reduce((a: number, b: number) => a + b, 0) });
 }
 
 /**

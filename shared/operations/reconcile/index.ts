@@ -9,8 +9,12 @@ import type { ReconcileRequest } from '../../ports';
 import { reconcileGroup } from './groupPass';
 import { reconcileUser } from './executor';
 import type { Deps, ReconcileOptions } from './options';
+import type { AccessVerdict } from '../../domain/graphAccess';
+import { probeGraphAccess } from '../graphAccess';
+import { reconcileUsers } from './executor';
 import { releaseGroup } from './release';
 import { recheckOrphans } from './repair';
+import { sweep } from './sweep';
 import { reconcileOutsideGroups } from './sweep';
 import { repairTenant } from './tenantRepair';
 
@@ -27,6 +31,7 @@ export async function handleReconcileRequest(deps: Deps, request: ReconcileReque
   if (request.outsideGroups) return reconcileOutsideGroups(deps, request, options);
   if (request.releaseGroupId) return releaseGroup(deps, request, options);
   if (request.repairOrphans) return repairTenant(deps, request, options);
+  if (request.probeGraph) return probe(deps, request, options);
   if (request.employeeId) {
     const stale = request.orphans?.length ? await recheckOrphans(deps, request.employeeId, request.orphans, options.log) : [];
     const removed = [...(request.removedSubscriptionIds ?? []), ...stale];
@@ -37,4 +42,20 @@ export async function handleReconcileRequest(deps: Deps, request: ReconcileReque
   }
   options.log('reconcile.ignored', { reason: 'no groupId, employeeId or outsideGroups' });
   return undefined;
+}
+
+/** The breaker's probe; on recovery every group is swept, so reconciling resumes by itself. */
+async function probe(deps: Deps, request: ReconcileRequest, options: ReconcileOptions): Promise<boolean> {
+  const ctx = { now: options.now(), log: options.log };
+  const recovered = await probeGraphAccess(
+    deps,
+    async (employeeIds) => {
+      let verdict: AccessVerdict = { kind: 'unknown' };
+      await reconcileUsers(deps, employeeIds.map((employeeId) => ({ employeeId })), { ...options, probe: true, onAccess: (v) => (verdict = v) });
+      return verdict;
+    },
+    ctx,
+  );
+  if (recovered) await sweep(deps, { ...options, requestId: request.requestId });
+  return recovered;
 }

@@ -1,5 +1,6 @@
 import type { ReconcileRequest } from '../../ports';
 import { mapLimited } from '../../util/concurrency';
+import { ensureProbe } from '../graphAccess';
 import { reconcileUsers } from './executor';
 import type { Deps, ReconcileOptions } from './options';
 
@@ -18,6 +19,7 @@ export async function sweep(deps: Deps, options: ReconcileOptions & { requestId:
     token = page.continuationToken ?? undefined;
   } while (token);
   await deps.storage.reconcileQueue.request({ outsideGroups: true, reason: 'sweep', requestId: options.requestId });
+  await ensureProbe(deps, { now: options.now(), log: options.log });
   // A delete whose release job was lost (the queue was down when it was accepted) is finished here.
   const deleting = await deps.storage.groups.listDeleting();
   await mapLimited(deleting, (groupId) => deps.storage.reconcileQueue.request({ releaseGroupId: groupId, reason: 'sweep', requestId: options.requestId }), 16);
