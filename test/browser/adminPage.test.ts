@@ -22,7 +22,8 @@ let admin: Api;
 let pageUrl: string;
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  // connect-service (an ADMIN in the emulator's seed, with an employee email) is the second administrator.
+  [stack, browser] = await Promise.all([startStack({ CONNECT_ADMIN_USERS: 'admin,connect-service' }), launchBrowser()]);
   admin = api(stack, await adminToken(stack));
   pageUrl = `${stack.baseUrl}/connect-admin/`;
 });
