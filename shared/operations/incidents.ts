@@ -4,7 +4,7 @@
  * by the timer) and Microsoft Graph access lost / recovered (reported by the provider-health
  * breaker's transitions).
  */
-import { describe, type Log } from '../http/endpoint';
+import type { Log } from '../http/endpoint';
 import type { Services } from '../services';
 import { publishNotice } from './outbox';
 
@@ -43,27 +43,32 @@ export async function checkVantagepointCredential(deps: Pick<Services, 'storage'
   return 'failing';
 }
 
-/** A transition of the provider-health breaker, as it reports it. */
-export interface GraphAccessTransition {
-  state: 'lost' | 'recovered';
-  /** when access was lost: the episode both emails belong to */
-  lostAt: string;
-  detail: string;
+/**
+ * A transition of the provider-health breaker, as it tells its listeners (the shape of
+ * ports' GraphAccessEvent: `since` is when access was lost, for both transitions).
+ */
+export interface GraphAccessChange {
+  kind: 'lost' | 'recovered';
+  since: string;
+  code: string | null;
+  message: string | null;
 }
 
 /**
- * The hook the provider-health breaker calls on each transition: one email to the list
- * when Graph access is lost, one when it is back. Any instance may report the same
- * transition: the outbox sends each (recipient, cause, episode) once.
+ * The breaker's listener for notification emails: one email to the list when Graph access
+ * is lost, one when it is back. The breaker tells each transition once; should two
+ * instances ever both tell it, the outbox still sends each (recipient, cause, episode)
+ * once. A queue failure is thrown for the breaker to log; the transition stands.
  */
-export async function announceGraphAccess(deps: Pick<Services, 'storage'>, transition: GraphAccessTransition, ctx: Pick<Ctx, 'log' | 'requestId'>): Promise<void> {
-  try {
-    await publishNotice(
-      deps,
-      { cause: transition.state === 'lost' ? 'graph_access_lost' : 'graph_access_recovered', episode: `graph-access@${transition.lostAt}`, detail: transition.detail },
-      ctx,
-    );
-  } catch (err) {
-    ctx.log('notify.graph_access_failed', { state: transition.state, error: describe(err) });
-  }
+export function graphAccessNotices(deps: Pick<Services, 'storage'>) {
+  return {
+    async graphAccessChanged(change: GraphAccessChange): Promise<void> {
+      const detail = [change.code, change.message].filter((part): part is string => !!part).join(': ');
+      await deps.storage.noticeQueue.publish({
+        notice: { cause: change.kind === 'lost' ? 'graph_access_lost' : 'graph_access_recovered', episode: `graph-access@${change.since}`, detail },
+        requestId: `graph-access-${change.kind}-${change.since}`,
+        attempt: 1,
+      });
+    },
+  };
 }

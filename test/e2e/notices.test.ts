@@ -8,7 +8,7 @@ import { startVantagepointEmulator, type VantagepointEmulator } from '../../dev/
 import { createMailer } from '../../shared/adapters/graph';
 import { createSecretSource } from '../../shared/adapters/secrets';
 import { createVantagepointDirectory } from '../../shared/adapters/vantagepoint';
-import { announceGraphAccess, checkVantagepointCredential } from '../../shared/operations/incidents';
+import { checkVantagepointCredential, graphAccessNotices } from '../../shared/operations/incidents';
 import { deliverNotice } from '../../shared/operations/outbox';
 import { reconcileGroup } from '../../shared/operations/reconcile';
 import { forceUserSync, updateUserState } from '../../shared/operations/userSync';
@@ -114,11 +114,11 @@ describe('the Vantagepoint API credential failing', () => {
 
 describe('Graph access lost for the organisation and recovered', () => {
   it('emails the list once when access is lost and once when it is back, whichever instances report it', async () => {
-    const transition = { lostAt: h.clock.now().toISOString(), detail: 'Authorization_RequestDenied: Insufficient privileges' };
-    const ctx = { log: () => undefined, requestId: 'breaker' };
-    await announceGraphAccess(h.deps, { ...transition, state: 'lost' }, ctx);
-    await announceGraphAccess(h.deps, { ...transition, state: 'lost' }, ctx); // a second instance saw it too
-    await announceGraphAccess(h.deps, { ...transition, state: 'recovered' }, ctx);
+    const listener = graphAccessNotices(h.deps);
+    const lost = { kind: 'lost' as const, since: h.clock.now().toISOString(), code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' };
+    await listener.graphAccessChanged(lost);
+    await listener.graphAccessChanged(lost); // told twice (two instances): still one email each
+    await listener.graphAccessChanged({ ...lost, kind: 'recovered', code: null, message: null });
     expect((await deliverAll()).map((n) => n.notice.cause)).toEqual(['graph_access_lost', 'graph_access_lost', 'graph_access_recovered']);
     for (const address of LIST) {
       expect(mailTo(address).filter((m) => m.subject.includes('Microsoft 365 access')).map((m) => m.subject)).toEqual([

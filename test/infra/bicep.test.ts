@@ -468,6 +468,14 @@ describe('deployment entry points', () => {
     expect(outputs).toEqual(expect.arrayContaining(['FUNCTION_APP_BASE_URL', 'GRAPH_NOTIFICATION_URL', 'OUTBOUND_IP_ADDRESSES']));
   });
 
+  it('names the Graph application permissions the app needs, Mail.Send for notification emails included, and the sender', () => {
+    const output = declarations(mainFile, 'output_declaration').find((d) => declName(d) === 'GRAPH_APPLICATION_PERMISSIONS');
+    const value = literal(output ? withoutComments(output.namedChildren).at(-1) : undefined);
+    expect(value?.split(',')).toEqual(['Calendars.Read', 'Contacts.Read', 'Mail.Read', 'Mail.Send']);
+    expect(outputs).toContain('NOTIFICATION_SENDER');
+    expect(readFileSync(join(ROOT, 'docs', 'DEPLOY.md'), 'utf8')).toMatch(/Mail\.Send/);
+  });
+
   it('main.parameters.json covers every required parameter and holds no secret literal', () => {
     const file = JSON.parse(readFileSync(join(INFRA, 'main.parameters.json'), 'utf8')) as { parameters: Record<string, { value: unknown }> };
     const declaredParams = paramsOf(mainFile);
