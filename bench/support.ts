@@ -9,7 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { repoRoot, sampleSettingsValues, stackSettings } from '../dev/env';
 import { startGraphEmulator } from '../dev/emulators/graph/server';
-import { localUserToken, startVantagepointEmulator, type VantagepointEmulator } from '../dev/emulators/vantagepoint/server';
+import { startVantagepointEmulator, type VantagepointEmulator } from '../dev/emulators/vantagepoint/server';
 import { startDevHost } from '../dev/host';
 import { startAzurite, type AzuriteHandle } from '../dev/support/azurite';
 import { freePort, waitForPort } from '../dev/support/ports';
@@ -68,6 +68,10 @@ export async function startBenchStack(options: { graphUrl?: string; env?: Record
     stops.push(() => host.stop());
     const storage = createStorage({ connectionString: azurite.connectionString });
     await storage.ensureReady();
+    apiUrlByVantagepoint.set(vantagepoint.url, `${host.url}/api`);
+    stops.push(async () => {
+      apiUrlByVantagepoint.delete(vantagepoint.url);
+    });
     return { azurite, vantagepoint, graphUrl, apiUrl: `${host.url}/api`, env, storage, stop };
   } catch (err) {
     await stop();
@@ -107,9 +111,24 @@ export async function startGraphProcess(latency: string): Promise<{ url: string;
   return { url: `http://127.0.0.1:${port}`, stop };
 }
 
-/** A Vantagepoint access token for the emulator's seeded administrator. */
-export function adminToken(vantagepointUrl: string): Promise<string> {
-  return localUserToken(vantagepointUrl, 'admin');
+/** The functions' API of each running bench stack, by its Vantagepoint emulator's URL. */
+const apiUrlByVantagepoint = new Map<string, string>();
+
+/**
+ * A service session token for the emulator's seeded administrator, signed in through
+ * `POST /api/session` of the bench stack that uses this Vantagepoint emulator (or of the API
+ * URL given directly).
+ */
+export async function adminToken(vantagepointOrApiUrl: string): Promise<string> {
+  const apiUrl = apiUrlByVantagepoint.get(vantagepointOrApiUrl) ?? vantagepointOrApiUrl;
+  const res = await fetch(`${apiUrl}/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'admin' }),
+  });
+  const body = (await res.json()) as { token?: string };
+  if (res.status !== 201 || !body.token) throw new Error(`signing in as admin at ${apiUrl} answered ${res.status}`);
+  return body.token;
 }
 
 // ------------------------------------------------------------------ synthetic groups

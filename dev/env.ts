@@ -49,22 +49,34 @@ export function sampleSettingsValues(root: string = repoRoot()): Record<string, 
 /** Where the parts of a local stack listen. */
 export interface StackEndpoints {
   storageConnectionString: string;
-  /** e.g. http://127.0.0.1:7072 (the API is under /api) */
-  vantagepointUrl: string;
-  /** e.g. http://127.0.0.1:7073 (Graph under /v1.0, tokens under /{tenant}/oauth2/v2.0/token) */
-  graphUrl: string;
+  /** e.g. http://127.0.0.1:7072 (the API is under /api); undefined when a real Vantagepoint is used */
+  vantagepointUrl: string | undefined;
+  /** e.g. http://127.0.0.1:7073 (Graph under /v1.0, tokens under /{tenant}/oauth2/v2.0/token); undefined for real Graph */
+  graphUrl: string | undefined;
   functionsPort: number;
 }
 
-/** The settings that depend on where the stack listens; everything else comes from the settings file. */
+/**
+ * The settings that depend on where the stack listens; everything else comes from the settings
+ * file (and the environment, which overrides both). An emulator that was not started contributes
+ * nothing, so the settings for the real service come from the environment.
+ */
 export function stackSettings(endpoints: StackEndpoints): Record<string, string> {
   return {
     AzureWebJobsStorage: endpoints.storageConnectionString,
-    VANTAGEPOINT_BASE_URL: endpoints.vantagepointUrl,
-    GRAPH_BASE_URL: `${endpoints.graphUrl}/v1.0`,
-    GRAPH_AUTHORITY_HOST: endpoints.graphUrl,
+    ...(endpoints.vantagepointUrl ? { VANTAGEPOINT_BASE_URL: endpoints.vantagepointUrl } : {}),
+    ...(endpoints.graphUrl ? { GRAPH_BASE_URL: `${endpoints.graphUrl}/v1.0`, GRAPH_AUTHORITY_HOST: endpoints.graphUrl } : {}),
     GRAPH_NOTIFICATION_URL: `http://127.0.0.1:${endpoints.functionsPort}/api/notifications/graph`,
   };
+}
+
+/**
+ * The emulators `npm start` runs: none for a service whose base URL the environment names
+ * (VANTAGEPOINT_BASE_URL → your own Vantagepoint; GRAPH_BASE_URL → Microsoft Graph).
+ */
+export function emulatorsToStart(env: Record<string, string | undefined>): { vantagepoint: boolean; graph: boolean } {
+  const set = (name: string) => (env[name] ?? '').trim() !== '';
+  return { vantagepoint: !set('VANTAGEPOINT_BASE_URL'), graph: !set('GRAPH_BASE_URL') };
 }
 
 /** A TCP port from the environment (0 = any free port), or the default; anything else is a start-up error. */

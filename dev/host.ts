@@ -359,7 +359,7 @@ async function serveRequest(
   const request = new HttpRequest({
     method,
     url: url.href,
-    headers: flattenHeaders(req.headers),
+    headers: withForwardedFor(flattenHeaders(req.headers), req.socket.remoteAddress),
     params: found.params,
     body: body.bytes.byteLength > 0 ? { bytes: body.bytes } : undefined,
   });
@@ -422,6 +422,13 @@ function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, strin
     if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;
+}
+
+/** Like Azure's front end, appends the address the connection came from to X-Forwarded-For. */
+function withForwardedFor(headers: Record<string, string>, remoteAddress: string | undefined): Record<string, string> {
+  if (!remoteAddress) return headers;
+  const before = headers['x-forwarded-for'];
+  return { ...headers, 'x-forwarded-for': before ? `${before}, ${remoteAddress}` : remoteAddress };
 }
 
 /** A returned plain object is wrapped in an HttpResponse, as the Functions worker does. */

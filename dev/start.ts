@@ -10,8 +10,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { startGraphEmulator } from './emulators/graph/server';
 import { parseLatency } from './emulators/graph/main';
-import { localPasswordGrant, startVantagepointEmulator } from './emulators/vantagepoint/server';
+import { startVantagepointEmulator } from './emulators/vantagepoint/server';
 import {
+  emulatorsToStart,
   LOCAL_SETTINGS,
   SAMPLE_SETTINGS,
   localSettingsValues,
@@ -41,27 +42,37 @@ async function main(): Promise<void> {
   const root = repoRoot();
   const env = definedEnvironment();
   const ports = stackPorts(env);
+  const emulators = emulatorsToStart(env);
   const parts: Part[] = [];
   const stopAll = () => stopInReverse(parts);
   try {
-    await assertPortsFree(ports);
+    await assertPortsFree(ports, emulators);
     const azurite = await startAzurite({ tablePort: ports.AZURITE_TABLE_PORT, queuePort: ports.AZURITE_QUEUE_PORT });
     parts.push({ name: 'Azurite', stop: () => azurite.stop() });
-    const vantagepoint = await startVantagepointEmulator({ port: ports.VANTAGEPOINT_EMULATOR_PORT });
-    parts.push({ name: 'Vantagepoint emulator', stop: () => vantagepoint.stop() });
-    const graph = await startGraphEmulator({ port: ports.GRAPH_EMULATOR_PORT, allowHttpNotificationUrls: true, faults: { latencyMs: parseLatency(env.GRAPH_EMULATOR_LATENCY_MS) } });
-    parts.push({ name: 'Graph emulator', stop: () => graph.stop() });
+    let vantagepointUrl: string | undefined;
+    if (emulators.vantagepoint) {
+      const vantagepoint = await startVantagepointEmulator({ port: ports.VANTAGEPOINT_EMULATOR_PORT });
+      parts.push({ name: 'Vantagepoint emulator', stop: () => vantagepoint.stop() });
+      vantagepointUrl = vantagepoint.url;
+    }
+    let graphUrl: string | undefined;
+    if (emulators.graph) {
+      const graph = await startGraphEmulator({ port: ports.GRAPH_EMULATOR_PORT, allowHttpNotificationUrls: true, faults: { latencyMs: parseLatency(env.GRAPH_EMULATOR_LATENCY_MS) } });
+      parts.push({ name: 'Graph emulator', stop: () => graph.stop() });
+      graphUrl = graph.url;
+    }
     // The notification URL names the functions' port, so "any port" must be settled first.
     const functionsPort = ports.FUNCTIONS_PORT || (await freePort());
-    const settings = stackSettings({
-      storageConnectionString: azurite.connectionString,
-      vantagepointUrl: vantagepoint.url,
-      graphUrl: graph.url,
-      functionsPort,
-    });
+    const settings = stackSettings({ storageConnectionString: azurite.connectionString, vantagepointUrl, graphUrl, functionsPort });
     const functions = await startFunctions(root, env, settings, functionsPort);
     parts.push(functions);
-    printBanner({ functions: functions.name, functionsPort, vantagepointUrl: vantagepoint.url, graphUrl: graph.url, ...azurite });
+    printBanner({
+      functions: functions.name,
+      functionsPort,
+      vantagepoint: vantagepointUrl ? `${vantagepointUrl}/api   (emulator: admin/admin, jdoe/jdoe, noemail/noemail)` : `${env.VANTAGEPOINT_BASE_URL}/api   (yours: VANTAGEPOINT_BASE_URL)`,
+      graph: graphUrl ? `${graphUrl}/v1.0   (emulator)` : `${env.GRAPH_BASE_URL}   (GRAPH_BASE_URL)`,
+      ...azurite,
+    });
     void functions.ended.then((reason) => fail(`${functions.name} stopped: ${reason}`, stopAll));
   } catch (err) {
     return fail(err instanceof Error ? err.message : String(err), stopAll);
@@ -74,8 +85,10 @@ function definedEnvironment(): Env {
 }
 
 /** A taken fixed port would otherwise be "ready" at once, served by whatever already holds it. */
-async function assertPortsFree(ports: Record<PortName, number>): Promise<void> {
+async function assertPortsFree(ports: Record<PortName, number>, emulators: { vantagepoint: boolean; graph: boolean }): Promise<void> {
+  const unused: string[] = [...(emulators.vantagepoint ? [] : ['VANTAGEPOINT_EMULATOR_PORT']), ...(emulators.graph ? [] : ['GRAPH_EMULATOR_PORT'])];
   for (const [name, port] of Object.entries(ports)) {
+    if (unused.includes(name)) continue;
     if (port !== 0 && !(await portIsFree(port))) throw new Error(`${name} ${port} is in use; stop what holds it or set ${name} to another port (0 = any free port)`);
   }
 }
@@ -170,20 +183,19 @@ function onSignals(stopAll: () => Promise<boolean>): void {
   process.once('SIGTERM', shutdown);
 }
 
-function printBanner(s: { functions: string; functionsPort: number; vantagepointUrl: string; graphUrl: string; tablePort: number; queuePort: number }): void {
-  const token = localPasswordGrant('admin');
+function printBanner(s: { functions: string; functionsPort: number; vantagepoint: string; graph: string; tablePort: number; queuePort: number }): void {
   console.log(
     [
       '',
       'Connect Sync is running locally:',
       `  Admin page              http://127.0.0.1:${s.functionsPort}/api/connect-admin/   (sign in as admin/admin)`,
       `  API (${s.functions})  http://127.0.0.1:${s.functionsPort}/api`,
-      `  Vantagepoint emulator   ${s.vantagepointUrl}/api   (admin/admin, jdoe/jdoe, noemail/noemail)`,
-      `  Graph emulator          ${s.graphUrl}/v1.0`,
+      `  Vantagepoint            ${s.vantagepoint}`,
+      `  Microsoft Graph         ${s.graph}`,
       `  Azurite                 tables :${s.tablePort}, queues :${s.queuePort}`,
       '',
-      'First, get an administrator token:',
-      `  curl -s -X POST ${s.vantagepointUrl}/api/token -d '${token.toString()}'`,
+      'First, sign in as an administrator (the answer\'s "token" goes in Authorization: Bearer):',
+      `  curl -s -X POST http://127.0.0.1:${s.functionsPort}/api/session -H 'content-type: application/json' -d '{"username":"admin","password":"admin"}'`,
       '',
       'Ctrl-C stops everything.',
       '',

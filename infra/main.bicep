@@ -31,8 +31,40 @@ param vantagepointServiceUsername string
 @description('Comma-separated Vantagepoint security roles that grant Connect Administration.')
 param connectAdminRoles string = 'ADMIN'
 
+@description('Comma-separated Vantagepoint usernames that are Connect administrators where user records carry no Role (Deltek\'s documented shape).')
+param connectAdminUsers string = ''
+
 @minValue(1)
+@maxValue(300)
+@description('How long a caller check is trusted; an administrator who loses the role loses access within it.')
 param callerCacheSeconds int = 60
+
+@description('Vantagepoint-bearer mode (unverified; empty = off): the path under /api that answers the caller\'s own user record.')
+param vantagepointWhoamiPath string = ''
+
+@minValue(5)
+@maxValue(720)
+param sessionLifetimeMinutes int = 60
+
+@minValue(1)
+param signInMaxFailures int = 5
+
+@minValue(1)
+param signInMaxFailuresPerAddress int = 20
+
+@minValue(1)
+param signInLockoutSeconds int = 900
+
+@description('Admin session signing keys: one, or "new,old" during a rotation, each at least 32 characters (e.g. openssl rand -base64 48). Empty keeps the vault\'s current version.')
+@secure()
+param sessionSigningKeys string = ''
+
+@description('Key Vault secret name of the Vantagepoint admin form\'s key; empty turns the form-key mode off.')
+param connectFormKeySecretName string = 'connect-form-key'
+
+@description('The Vantagepoint admin form\'s key (server to server). Empty keeps the vault\'s current version.')
+@secure()
+param connectFormKey string = ''
 
 @description('Client secret from Vantagepoint API Authorization. Empty keeps the vault\'s current version.')
 @secure()
@@ -132,6 +164,7 @@ var names = {
 // Keep in step with the *_SECRET_NAME defaults in shared/config.ts.
 var vantagepointClientSecretName = 'vantagepoint-client-secret'
 var vantagepointServicePasswordSecretName = 'vantagepoint-service-password'
+var sessionSigningKeysSecretName = 'session-signing-keys'
 
 module identity 'modules/identity.bicep' = {
   name: 'identity'
@@ -174,6 +207,10 @@ module keyVault 'modules/keyvault.bicep' = {
     vantagepointServicePassword: vantagepointServicePassword
     graphClientSecretName: graphClientSecretName
     graphClientSecret: graphClientSecret
+    sessionSigningKeysSecretName: sessionSigningKeysSecretName
+    sessionSigningKeys: sessionSigningKeys
+    connectFormKeySecretName: connectFormKeySecretName
+    connectFormKey: connectFormKey
   }
 }
 
@@ -212,7 +249,15 @@ module functionApp 'modules/functionapp.bicep' = {
     vantagepointClientId: vantagepointClientId
     vantagepointServiceUsername: vantagepointServiceUsername
     connectAdminRoles: connectAdminRoles
+    connectAdminUsers: connectAdminUsers
     callerCacheSeconds: callerCacheSeconds
+    vantagepointWhoamiPath: vantagepointWhoamiPath
+    sessionSigningKeysSecretName: sessionSigningKeysSecretName
+    sessionLifetimeMinutes: sessionLifetimeMinutes
+    signInMaxFailures: signInMaxFailures
+    signInMaxFailuresPerAddress: signInMaxFailuresPerAddress
+    signInLockoutSeconds: signInLockoutSeconds
+    connectFormKeySecretName: connectFormKeySecretName
     vantagepointClientSecretName: vantagepointClientSecretName
     vantagepointServicePasswordSecretName: vantagepointServicePasswordSecretName
     secretRefreshSeconds: secretRefreshSeconds

@@ -29,9 +29,34 @@ export const settingsSchema = z
     VANTAGEPOINT_DATABASE: z.string().default(''),
     VANTAGEPOINT_CLIENT_ID: z.string().min(1),
     VANTAGEPOINT_SERVICE_USERNAME: z.string().min(1),
-    /** Role names that grant Connect Administration (Vantagepoint's API does not list a role's rights). */
+    /** Role names that grant Connect Administration, compared with the user record's `Role` where Vantagepoint returns one. */
     CONNECT_ADMIN_ROLES: csv.default(['ADMIN']),
-    CALLER_CACHE_SECONDS: positiveInt.default(60),
+    /** Usernames that are Connect administrators where the user record carries no `Role` (Deltek's documented shape). */
+    CONNECT_ADMIN_USERS: csv.default([]),
+    /** How long a caller check is trusted: an administrator who loses the role loses access within this time. */
+    CALLER_CACHE_SECONDS: z.coerce.number().int().min(1).max(300).default(60),
+    /**
+     * Vantagepoint-bearer mode (unverified, off by default): the path under /api that answers the
+     * caller's own user record for the caller's Vantagepoint token. No Deltek source documents one.
+     */
+    VANTAGEPOINT_WHOAMI_PATH: z
+      .string()
+      .regex(/^\/[A-Za-z0-9/_.-]+$/, 'a path under /api such as /user/me')
+      .optional(),
+
+    // Admin sessions (POST /api/session): the service's own signed token.
+    /** Key Vault secret holding the session signing keys: one or two (rotation), separated by commas; the first signs. */
+    SESSION_SIGNING_KEYS_SECRET_NAME: z.string().regex(/^[0-9A-Za-z-]{1,127}$/).default('session-signing-keys'),
+    /** Development only (no Key Vault); without it sign-in answers 503 naming it, everything else works. */
+    SESSION_SIGNING_KEYS: z.string().min(1).optional(),
+    SESSION_LIFETIME_MINUTES: z.coerce.number().int().min(5).max(720).default(60),
+    /** Failed sign-ins per username, and per client address, before further attempts wait (429). */
+    SIGN_IN_MAX_FAILURES: positiveInt.default(5),
+    SIGN_IN_MAX_FAILURES_PER_ADDRESS: positiveInt.default(20),
+    SIGN_IN_LOCKOUT_SECONDS: positiveInt.default(900),
+    /** Key Vault secret holding the Vantagepoint admin form's key (server to server); empty turns the form-key mode off. */
+    CONNECT_FORM_KEY_SECRET_NAME: z.string().regex(/^[0-9A-Za-z-]{1,127}$/).optional(),
+    CONNECT_FORM_KEY: z.string().min(16).optional(),
 
     // Secrets: Key Vault when KEY_VAULT_URL is set; environment otherwise (development only).
     KEY_VAULT_URL: httpUrl.optional(),

@@ -27,13 +27,26 @@ export class ValidationError extends AppError {
   }
 }
 export class UnauthorizedError extends AppError {
-  constructor(message = 'A valid Vantagepoint bearer token is required.') {
-    super(401, 'UNAUTHORIZED', message);
+  constructor(
+    message = 'Sign in first: POST /api/session, then send the token as Authorization: Bearer (or the session cookie).',
+    code: 'UNAUTHORIZED' | 'INVALID_CREDENTIALS' = 'UNAUTHORIZED',
+  ) {
+    super(401, code, message);
   }
 }
 export class ForbiddenError extends AppError {
-  constructor(code: 'ADMIN_ROLE' | 'ADMIN_EMPLOYEE', message: string) {
+  /** ADMIN_ROLE / ADMIN_EMPLOYEE: the caller check; CSRF_TOKEN: a cookie-authenticated write without the session's CSRF token. */
+  constructor(code: 'ADMIN_ROLE' | 'ADMIN_EMPLOYEE' | 'CSRF_TOKEN', message: string) {
     super(403, code, message);
+  }
+}
+/** Too many failed sign-ins for a username or a client address; retry after the given seconds. */
+export class TooManyRequestsError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'TOO_MANY_ATTEMPTS', message);
   }
 }
 export class NotFoundError extends AppError {

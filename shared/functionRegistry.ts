@@ -55,6 +55,7 @@ export const TABLES = {
   subscriptionIndex: 'SubscriptionIndex',
   audit: 'Audit',
   graphWriters: 'GraphWriters',
+  sessions: 'AdminSessions',
   /** data sync: (employee, event) → activity, and each user's data-sync state */
   activityLinks: 'ActivityLinks',
   syncIssues: 'SyncIssues',

@@ -4,7 +4,8 @@ import { createMailer, createMailProvider, defaultListLimiter, defaultWriteLimit
 import { createSecretSource } from './adapters/secrets';
 import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
 import { createVantagepointDirectory } from './adapters/vantagepoint';
-import type { Mailer, MailProvider, SecretSource, VantagepointDirectory } from './ports';
+import { JoseSessionSigner } from './adapters/session/signer';
+import type { Mailer, MailProvider, SecretSource, SessionSigner, VantagepointDirectory } from './ports';
 
 /** Everything an operation may reach, built once per process from the configuration. */
 export interface Services {
@@ -12,6 +13,8 @@ export interface Services {
   storage: Storage;
   secrets: SecretSource;
   directory: VantagepointDirectory;
+  /** the service's own admin session tokens */
+  sessions: SessionSigner;
   mail: MailProvider;
   /** notification emails (null when NOTIFICATION_SENDER is not set) */
   mailer: Mailer | null;
@@ -41,6 +44,7 @@ async function build(): Promise<Services> {
     storage,
     secrets,
     directory: createVantagepointDirectory(config, secrets),
+    sessions: new JoseSessionSigner(secrets, config.SESSION_SIGNING_KEYS_SECRET_NAME, config.SESSION_LIFETIME_MINUTES),
     // Graph's write limit is the tenant's: scaled-out instances split it between them.
     mail: createMailProvider(config, secrets, {
       share: new TenantShare(storage.graphWriters, defaultWriteLimiter(config)),

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 export interface Listening {
   url: string;
   port: number;
-  /** Closes the server and any keep-alive connections it still holds. */
+  /** Closes the server and any keep-alive connections it still holds; later calls wait for the same close. */
   stop(): Promise<void>;
 }
 
@@ -15,13 +15,15 @@ export async function listenOnLoopback(server: Server, port = 0): Promise<Listen
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;
+  let stopped: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${actual}`,
     port: actual,
+    // idempotent: a test may stop an emulator early (an outage) and its stack stops it again
     stop: () =>
-      new Promise<void>((resolve, reject) => {
+      (stopped ??= new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
-      }),
+      })),
   };
 }

@@ -35,7 +35,15 @@ param vantagepointDatabase string
 param vantagepointClientId string
 param vantagepointServiceUsername string
 param connectAdminRoles string
+param connectAdminUsers string
 param callerCacheSeconds int
+param vantagepointWhoamiPath string
+param sessionSigningKeysSecretName string
+param sessionLifetimeMinutes int
+param signInMaxFailures int
+param signInMaxFailuresPerAddress int
+param signInLockoutSeconds int
+param connectFormKeySecretName string
 param vantagepointClientSecretName string
 param vantagepointServicePasswordSecretName string
 param secretRefreshSeconds int
@@ -149,7 +157,15 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     VANTAGEPOINT_CLIENT_ID: vantagepointClientId
     VANTAGEPOINT_SERVICE_USERNAME: vantagepointServiceUsername
     CONNECT_ADMIN_ROLES: connectAdminRoles
+    CONNECT_ADMIN_USERS: connectAdminUsers
     CALLER_CACHE_SECONDS: string(callerCacheSeconds)
+    VANTAGEPOINT_WHOAMI_PATH: vantagepointWhoamiPath
+    SESSION_SIGNING_KEYS_SECRET_NAME: sessionSigningKeysSecretName
+    SESSION_LIFETIME_MINUTES: string(sessionLifetimeMinutes)
+    SIGN_IN_MAX_FAILURES: string(signInMaxFailures)
+    SIGN_IN_MAX_FAILURES_PER_ADDRESS: string(signInMaxFailuresPerAddress)
+    SIGN_IN_LOCKOUT_SECONDS: string(signInLockoutSeconds)
+    CONNECT_FORM_KEY_SECRET_NAME: connectFormKeySecretName
     KEY_VAULT_URL: keyVaultUri
     VANTAGEPOINT_CLIENT_SECRET_NAME: vantagepointClientSecretName
     VANTAGEPOINT_SERVICE_PASSWORD_SECRET_NAME: vantagepointServicePasswordSecretName

@@ -14,6 +14,8 @@ param tags object
 param vantagepointClientSecretName string
 param vantagepointServicePasswordSecretName string
 param graphClientSecretName string
+param sessionSigningKeysSecretName string
+param connectFormKeySecretName string
 
 @description('Vantagepoint API Authorization client secret; empty leaves the vault\'s current version.')
 @secure()
@@ -26,6 +28,14 @@ param vantagepointServicePassword string = ''
 @description('Client secret of the Graph app registration; empty leaves the vault\'s current version.')
 @secure()
 param graphClientSecret string = ''
+
+@description('Admin session signing keys ("new,old" during a rotation); empty leaves the vault\'s current version.')
+@secure()
+param sessionSigningKeys string = ''
+
+@description('The Vantagepoint admin form\'s key; empty leaves the vault\'s current version.')
+@secure()
+param connectFormKey string = ''
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -68,6 +78,24 @@ resource graphClientSecretEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' =
   name: graphClientSecretName
   properties: {
     value: graphClientSecret
+    contentType: 'text/plain'
+  }
+}
+
+resource sessionSigningKeysEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(sessionSigningKeys)) {
+  parent: vault
+  name: sessionSigningKeysSecretName
+  properties: {
+    value: sessionSigningKeys
+    contentType: 'text/plain'
+  }
+}
+
+resource connectFormKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(connectFormKey) && !empty(connectFormKeySecretName)) {
+  parent: vault
+  name: connectFormKeySecretName
+  properties: {
+    value: connectFormKey
     contentType: 'text/plain'
   }
 }

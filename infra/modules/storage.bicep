@@ -19,6 +19,7 @@ var tableNames = [
   'SubscriptionIndex'
   'Audit'
   'GraphWriters'
+  'AdminSessions'
   'ActivityLinks'
   'SyncIssues'
   'Settings'

@@ -10,8 +10,8 @@ import { GraphNotificationBatch } from './notifications';
 const problem = (description: string): ResponseSpec => ({ description, schema: S.ProblemSchema });
 const adminErrors: Record<number, ResponseSpec> = {
   400: problem('Invalid input; `errors[]` names each bad field'),
-  401: problem('No or invalid Vantagepoint bearer token'),
-  403: problem('Caller lacks Connect Administration (ADMIN_ROLE) or has no employee email (ADMIN_EMPLOYEE)'),
+  401: problem('No, invalid, expired or signed-out session (or a wrong form key)'),
+  403: problem('Caller lacks Connect Administration (ADMIN_ROLE), has no employee email (ADMIN_EMPLOYEE), or a cookie-authenticated write lacks X-CSRF-Token (CSRF_TOKEN)'),
   503: problem('Storage or Vantagepoint unavailable; retry after Retry-After'),
 };
 const withBody: Record<number, ResponseSpec> = {
@@ -42,6 +42,45 @@ export const openapi = {
   auth: 'anonymous',
   responses: { 200: { description: 'OpenAPI document' } },
 } satisfies Endpoint;
+
+export const createSession = {
+  name: 'session-create',
+  method: 'POST',
+  route: 'session',
+  summary:
+    'Sign in with Vantagepoint credentials: 201 with the service session token (send as Authorization: Bearer) and a csrfToken; also sets the HttpOnly SameSite=Strict session cookie',
+  tag: 'Session',
+  auth: 'anonymous',
+  body: S.SignInBody,
+  responses: {
+    201: { description: 'Signed in (Set-Cookie carries the same session)', schema: S.SessionCreated },
+    400: problem('Invalid input; `errors[]` names each bad field'),
+    401: problem('INVALID_CREDENTIALS: Vantagepoint refused the username or password'),
+    403: problem('ADMIN_ROLE or ADMIN_EMPLOYEE'),
+    413: problem('Body too large'),
+    415: problem('Body is not JSON'),
+    429: problem('TOO_MANY_ATTEMPTS for this username or client address; wait Retry-After seconds'),
+    503: problem('Vantagepoint, storage or the signing keys unavailable; retry after Retry-After'),
+  },
+} satisfies Endpoint;
+
+export const getSession = admin({
+  name: 'session-get',
+  method: 'GET',
+  route: 'session',
+  summary: 'The current session: who is signed in, until when, and its csrfToken (for a page reloaded while the cookie lives)',
+  tag: 'Session',
+  responses: { 200: { description: 'The session', schema: S.SessionView } },
+});
+
+export const deleteSession = admin({
+  name: 'session-delete',
+  method: 'DELETE',
+  route: 'session',
+  summary: 'Sign out: the session token and cookie stop working at once (on every instance)',
+  tag: 'Session',
+  responses: { 204: { description: 'Signed out; the cookie is cleared' } },
+});
 
 export const connectStatus = admin({
   name: 'connect-status',
@@ -273,6 +312,9 @@ export const forceUserSync = admin({
 export const ALL_ENDPOINTS: Endpoint[] = [
   health,
   openapi,
+  createSession,
+  getSession,
+  deleteSession,
   connectStatus,
   getSettings,
   putSettings,

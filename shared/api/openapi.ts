@@ -35,6 +35,9 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query'): 
   }));
 }
 
+/** Any one of: the session token; the session cookie (+ X-CSRF-Token on writes); the admin form's key + acting user. */
+const ADMIN_SECURITY = [{ sessionBearer: [] }, { sessionCookie: [], csrfToken: [] }, { formKey: [], actingUser: [] }];
+
 function operation(endpoint: Endpoint): JsonSchema {
   const params = [...parameters(endpoint.params, 'path'), ...parameters(endpoint.query, 'query')];
   if (endpoint.ifMatch) params.push({ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } });
@@ -48,7 +51,7 @@ function operation(endpoint: Endpoint): JsonSchema {
     operationId: endpoint.name,
     summary: endpoint.summary,
     tags: [endpoint.tag],
-    ...(endpoint.auth === 'admin' ? { security: [{ vantagepointBearer: [], functionKey: [] }] } : { security: [] }),
+    ...(endpoint.auth === 'admin' ? { security: ADMIN_SECURITY } : { security: [] }),
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(endpoint.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: refOrInline(endpoint.body, 'input') } } } }
@@ -79,8 +82,27 @@ export function openApiDocument(endpoints: readonly Endpoint[], version: string,
     components: {
       schemas: Object.fromEntries(Object.entries(components).map(([id, s]) => [id, clean(s as JsonSchema)])),
       securitySchemes: {
-        vantagepointBearer: { type: 'http', scheme: 'bearer', description: "The calling administrator's Vantagepoint access token" },
-        functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key', description: 'Azure Functions key (Azure only)' },
+        sessionBearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'The service session token from POST /api/session (short-lived; rights re-checked every few minutes)',
+        },
+        sessionCookie: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: '__Host-connect-session',
+          description:
+            'The HttpOnly SameSite=Strict session cookie set by POST /api/session (named connect-session, without Secure, in development)',
+        },
+        csrfToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-CSRF-Token',
+          description: 'The csrfToken of POST /api/session (or GET /api/session); required on cookie-authenticated POST/PUT/PATCH/DELETE',
+        },
+        formKey: { type: 'apiKey', in: 'header', name: 'X-Connect-Form-Key', description: "The Vantagepoint admin form's key (server to server; held in Key Vault)" },
+        actingUser: { type: 'apiKey', in: 'header', name: 'X-Connect-Acting-User', description: 'The Vantagepoint username acting in the admin form' },
       },
     },
   };

@@ -115,7 +115,15 @@ export const PutSettingsBody = z
 // ---------------------------------------------------------------- outputs
 
 export const PrerequisiteResult = z
-  .object({ code: z.string(), ok: z.boolean(), message: z.string() })
+  .object({
+    code: z.string(),
+    ok: z.boolean(),
+    message: z.string(),
+    unknown: z
+      .literal(true)
+      .optional()
+      .meta({ description: 'Present when the prerequisite could not be checked (e.g. Vantagepoint unreachable): ok is false and message names the cause' }),
+  })
   .meta({ id: 'PrerequisiteResult' });
 
 export const StatusCounts = z
@@ -290,6 +298,35 @@ export const UserSyncView = z
   })
   .meta({ id: 'UserSync' });
 
+// ---------------------------------------------------------------- sessions
+
+export const SignInBody = z
+  .object({
+    username: z.string().trim().min(1).max(256).superRefine(visibleText),
+    // never trimmed or echoed: a password is what the person typed
+    password: z.string().min(1).max(1024),
+  })
+  .meta({ id: 'SignIn', description: 'Vantagepoint credentials; checked with Vantagepoint\'s password grant and never stored' });
+
+const SessionUser = z.object({ username: z.string(), employeeId: z.string(), email: z.string() }).meta({ id: 'SessionUser' });
+
+export const SessionCreated = z
+  .object({
+    token: z.string().meta({ description: 'The service session token: send it as Authorization: Bearer <token>' }),
+    expiresAt: z.string(),
+    csrfToken: z.string().meta({ description: 'Send as X-CSRF-Token on writes authenticated by the session cookie' }),
+    user: SessionUser,
+  })
+  .meta({ id: 'SessionCreated' });
+
+export const SessionView = z
+  .object({
+    via: z.enum(['session', 'form-key', 'vantagepoint-token']),
+    expiresAt: z.string().nullable(),
+    csrfToken: z.string().nullable(),
+    user: SessionUser,
+  })
+  .meta({ id: 'Session' });
 export const ConnectSettings = z
   .object({
     notificationEmails: z.array(z.string()),

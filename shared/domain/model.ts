@@ -19,6 +19,7 @@ export const MEMBER_PREREQUISITES = [
   'INVALID_EMAIL',
   'NO_USER_RECORD',
   'USER_INACTIVE',
+  'EMPLOYEE_INACTIVE',
   'EMPLOYEE_TERMINATED',
 ] as const;
 export type MemberPrerequisiteCode = (typeof MEMBER_PREREQUISITES)[number];
@@ -42,6 +43,8 @@ export interface PrerequisiteResult<C extends string = string> {
   code: C;
   ok: boolean;
   message: string;
+  /** true when the prerequisite could not be checked (ok is then false and message names the cause) */
+  unknown?: true;
 }
 
 export type MailboxAccess = 'office365' | 'google';
@@ -151,5 +154,36 @@ export interface Caller {
   username: string;
   employeeId: string;
   email: string;
+  /** the user record's Role when Vantagepoint returned one; '' when the admin list decided */
   role: string;
+  /** how the caller proved who they are */
+  via: 'session' | 'form-key' | 'vantagepoint-token';
+  /** the service session behind the call (via 'session' only) */
+  session?: SessionInfo;
+}
+
+/** One signed-in administrator's service session (the token itself is never kept). */
+export interface SessionInfo {
+  id: string;
+  expiresAt: string;
+  /** sent back in X-CSRF-Token on cookie-authenticated writes */
+  csrfToken: string;
+}
+
+/**
+ * What a request offers to prove who is calling, extracted by the HTTP layer
+ * (docs/VANTAGEPOINT.md, "Signing in"). Pure data: the operations decide.
+ */
+export interface CallerCredentials {
+  method: string;
+  /** Authorization: Bearer … */
+  bearer: string | null;
+  /** the session cookie */
+  cookie: string | null;
+  /** X-CSRF-Token */
+  csrfToken: string | null;
+  /** X-Connect-Form-Key */
+  formKey: string | null;
+  /** X-Connect-Acting-User */
+  actingUser: string | null;
 }

@@ -2,7 +2,7 @@
  * Member and organisation prerequisites (SPEC §2). Pure: the facts are gathered by adapters
  * (Vantagepoint directory, secret source, token endpoint) and passed in.
  */
-import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { isValidEmail } from './email';
 import type { EmployeeFacts, Member, MemberPrerequisiteCode, OrgPrerequisiteCode, PrerequisiteResult } from './model';
 
@@ -18,6 +18,8 @@ export const MEMBER_PREREQUISITE_MESSAGES: Readonly<Record<MemberPrerequisiteCod
   NO_USER_RECORD:
     'The employee is not associated with a user record. Associate a user with this employee in Settings > Security > Users.',
   USER_INACTIVE: 'The user record associated with this employee is inactive. Activate it in Settings > Security > Users.',
+  EMPLOYEE_INACTIVE:
+    'The employee is inactive; Connect cannot provision inactive employees. If they are back, change their Status to Active in the Employees hub.',
   EMPLOYEE_TERMINATED:
     'The employee is terminated. If they have returned, change their Status in the Employees hub; otherwise remove them from the group.',
 };
@@ -27,6 +29,7 @@ const MEMBER_PASS_MESSAGES: Readonly<Record<MemberPrerequisiteCode, string>> = {
   INVALID_EMAIL: 'The employee record has a valid email address.',
   NO_USER_RECORD: 'The employee is associated with a user record.',
   USER_INACTIVE: 'The associated user record is active.',
+  EMPLOYEE_INACTIVE: 'The employee is not inactive.',
   EMPLOYEE_TERMINATED: 'The employee is not terminated.',
 };
 
@@ -43,16 +46,16 @@ export interface MemberEvaluation {
 type MemberCheck = [MemberPrerequisiteCode, (facts: EmployeeFacts) => boolean];
 
 /**
- * Only 'T' (terminated) fails EMPLOYEE_TERMINATED. An inactive employee ('I') passes: Vantagepoint
- * uses 'I' for people on leave or not currently charging time, who still own a live mailbox and may
- * still want their calendar synced; whether they may sign in is decided by their user record, which
- * USER_INACTIVE already checks.
+ * Employee Status (code table CFGEmployeeStatus): 'I' fails EMPLOYEE_INACTIVE and 'T'
+ * EMPLOYEE_TERMINATED, because Deltek's Connect help says neither inactive nor terminated
+ * employees can be provisioned. Anything else (A, or a value this code does not know) passes.
  */
 const MEMBER_CHECKS: readonly MemberCheck[] = [
   ['NO_EMPLOYEE_RECORD', (facts) => facts.exists],
   ['INVALID_EMAIL', (facts) => isValidEmail(facts.email)],
   ['NO_USER_RECORD', (facts) => facts.user !== null],
   ['USER_INACTIVE', (facts) => facts.user?.active === true],
+  ['EMPLOYEE_INACTIVE', (facts) => facts.employeeStatus.trim().toUpperCase() !== 'I'],
   ['EMPLOYEE_TERMINATED', (facts) => facts.employeeStatus.trim().toUpperCase() !== 'T'],
 ];
 
@@ -70,66 +73,25 @@ export function evaluateMember(facts: EmployeeFacts | undefined): MemberEvaluati
 
 // ---------------------------------------------------------------- public host check
 
-const PRIVATE_IPV4_RANGES: ReadonlyArray<[string, number]> = [
-  ['0.0.0.0', 8], // "this network"
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10], // carrier-grade NAT
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-];
-
-function ipv4ToNumber(address: string): number {
-  return address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+/**
+ * Why an address cannot be reached from the internet, or null when it is public. Uses
+ * ipaddr.js's range table, so every reserved range counts (private, loopback, link-local,
+ * carrier-grade NAT, multicast, documentation, benchmarking, 240/4, unique-local, 6to4,
+ * Teredo, ...): only "unicast" is public. IPv4-mapped IPv6 is judged as the IPv4 it carries.
+ */
+export function nonPublicAddressRange(address: string): string | null {
+  const text = address.replace(/^\[|\]$/g, '');
+  if (!ipaddr.isValid(text)) return 'not an IP address';
+  const parsed = ipaddr.process(text);
+  const range = parsed.range();
+  return range === 'unicast' ? null : range;
 }
 
-function inIPv4Range(address: number, [base, bits]: [string, number]): boolean {
-  const size = 2 ** (32 - bits);
-  const start = ipv4ToNumber(base);
-  return address >= start && address < start + size;
-}
-
-function isPrivateIPv4(address: string): boolean {
-  const value = ipv4ToNumber(address);
-  return PRIVATE_IPV4_RANGES.some((range) => inIPv4Range(value, range));
-}
-
-/** The eight 16-bit groups of an IPv6 address (already validated by isIP). */
-function ipv6Groups(address: string): number[] {
-  const [head = '', tail = ''] = address.includes('::') ? address.split('::') : [address, ''];
-  const toGroups = (part: string): number[] =>
-    part === ''
-      ? []
-      : part.split(':').flatMap((group) => {
-          if (!group.includes('.')) return [parseInt(group, 16)];
-          const v4 = ipv4ToNumber(group); // embedded IPv4 tail, e.g. ::ffff:10.0.0.1
-          return [Math.floor(v4 / 65536), v4 % 65536];
-        });
-  const front = toGroups(head);
-  const back = toGroups(tail);
-  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
-}
-
-function isPrivateIPv6(address: string): boolean {
-  const groups = ipv6Groups(address);
-  const first = groups[0] ?? 0;
-  const upperSix = groups.slice(0, 6);
-  const [g6 = 0, g7 = 0] = groups.slice(6);
-  if (upperSix.every((g) => g === 0) && g6 === 0 && (g7 === 0 || g7 === 1)) return true; // :: and ::1
-  if ((first & 0xfe00) === 0xfc00) return true; // fc00::/7 unique local
-  if ((first & 0xffc0) === 0xfe80) return true; // fe80::/10 link-local
-  const isV4Mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
-  return isV4Mapped && isPrivateIPv4(`${g6 >> 8}.${g6 & 255}.${g7 >> 8}.${g7 & 255}`);
-}
-
-/** True when the host cannot be reached from the internet (loopback, private, link-local, local names). */
+/** True when the host, by its name alone, cannot be on the internet (an IP in a reserved range, localhost, .local). */
 export function isNonPublicHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local')) return true;
-  const family = isIP(host);
-  if (family === 4) return isPrivateIPv4(host);
-  if (family === 6) return isPrivateIPv6(host);
+  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal')) return true;
+  if (ipaddr.isValid(host)) return nonPublicAddressRange(host) !== null;
   return false;
 }
 
@@ -138,11 +100,18 @@ export function isNonPublicHost(hostname: string): boolean {
 export interface CheckOutcome {
   ok: boolean;
   message: string;
+  /** the check could not be made (dependency unreachable): neither passed nor failed */
+  unknown?: boolean;
 }
+
+/** What the base URL's host name resolves to (DNS); not looked up for IP literals or in development. */
+export type HostResolution = { addresses: string[] } | { notFound: true; message: string } | { unknown: true; message: string };
 
 export interface OrganisationFacts {
   environment: 'development' | 'production';
   baseUrl: string;
+  /** the base URL's host resolved (production only): a name is judged by the addresses it resolves to */
+  resolved?: HostResolution;
   authMode: 'vantagepoint' | 'windows';
   clientIdConfigured: boolean;
   /** reading the client secret from Key Vault (or the local source) */
@@ -153,7 +122,7 @@ export interface OrganisationFacts {
 }
 
 /** Why the base URL is not acceptable, or null when it is. */
-function baseUrlProblem(baseUrl: string, development: boolean): string | null {
+function baseUrlProblem(baseUrl: string, development: boolean, resolved: HostResolution | undefined): string | null {
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -165,14 +134,31 @@ function baseUrlProblem(baseUrl: string, development: boolean): string | null {
   }
   if (url.protocol !== 'https:') return 'Vantagepoint must be reachable at an https:// URL; the configured base URL is not https.';
   if (isNonPublicHost(url.hostname)) {
-    return `The Vantagepoint host "${url.hostname}" is not public (loopback, private or local network); Connect needs a public HTTPS URL.`;
+    return `The Vantagepoint host "${url.hostname}" is not public (loopback, private, reserved or local network); Connect needs a public HTTPS URL.`;
+  }
+  if (resolved && 'notFound' in resolved) return `The Vantagepoint host "${url.hostname}" does not resolve: ${resolved.message}`;
+  if (resolved && 'addresses' in resolved) {
+    const inner = resolved.addresses.map((a) => [a, nonPublicAddressRange(a)] as const).filter(([, range]) => range !== null);
+    if (inner.length > 0) {
+      return `The Vantagepoint host "${url.hostname}" resolves to addresses that are not public (${inner.map(([a, r]) => `${a}: ${r}`).join(', ')}); Connect needs a public HTTPS URL.`;
+    }
   }
   return null;
 }
 
+function unknownResult<C extends string>(code: C, message: string): PrerequisiteResult<C> {
+  return { code, ok: false, unknown: true, message };
+}
+
 function checkPublicUrl(facts: OrganisationFacts): PrerequisiteResult<'PUBLIC_URL'> {
-  const problem = baseUrlProblem(facts.baseUrl, facts.environment === 'development');
+  const problem = baseUrlProblem(facts.baseUrl, facts.environment === 'development', facts.resolved);
   if (problem !== null) return { code: 'PUBLIC_URL', ok: false, message: problem };
+  if (facts.resolved && 'unknown' in facts.resolved) {
+    return unknownResult('PUBLIC_URL', `Could not check: the Vantagepoint host name could not be resolved now (${facts.resolved.message}).`);
+  }
+  if (facts.tokenEndpoint.unknown) {
+    return unknownResult('PUBLIC_URL', `Could not check: Vantagepoint did not answer a token request (${facts.tokenEndpoint.message}).`);
+  }
   if (!facts.tokenEndpoint.ok) {
     return {
       code: 'PUBLIC_URL',
@@ -202,7 +188,11 @@ function checkApiClient(facts: OrganisationFacts): PrerequisiteResult<'API_CLIEN
   if (!facts.clientIdConfigured) {
     return fail('No Vantagepoint Client ID is configured. Create one in Settings > Integrations > API Authorization.');
   }
+  if (facts.secret.unknown) return unknownResult('API_CLIENT', `Could not check: the client secret could not be read now (${facts.secret.message}).`);
   if (!facts.secret.ok) return fail(`The client secret cannot be read: ${facts.secret.message}`);
+  if (facts.tokenEndpoint.unknown) {
+    return unknownResult('API_CLIENT', `Could not check: Vantagepoint did not answer a token request (${facts.tokenEndpoint.message}).`);
+  }
   if (!facts.tokenEndpoint.ok) {
     return fail(
       `Vantagepoint refused the client credentials: ${facts.tokenEndpoint.message}. ` +
@@ -218,6 +208,14 @@ function checkApiClient(facts: OrganisationFacts): PrerequisiteResult<'API_CLIEN
  * but it never blocks enabling — see blockingFailures.
  */
 function checkIpAllowlist(facts: OrganisationFacts): PrerequisiteResult<'IP_ALLOWLIST'> {
+  const odd = facts.outboundIps.map((ip) => [ip, nonPublicAddressRange(ip)] as const).filter(([, range]) => range !== null);
+  if (odd.length > 0 && facts.environment !== 'development') {
+    return {
+      code: 'IP_ALLOWLIST',
+      ok: false,
+      message: `These outbound addresses are not public, so Vantagepoint never sees them: ${odd.map(([ip, r]) => `${ip} (${r})`).join(', ')}. Publish the app's public outbound addresses.`,
+    };
+  }
   if (facts.outboundIps.length > 0) {
     return {
       code: 'IP_ALLOWLIST',

@@ -1,7 +1,8 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import type { Caller } from '../domain/model';
-import { PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError, type FieldError } from '../errors';
+import type { Caller, CallerCredentials } from '../domain/model';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldError } from '../errors';
+import { callerCredentials, clientAddress } from './credentials';
 import { problemFromError } from './problem';
 
 /** Bodies above this are refused with 413 before parsing (the largest legitimate body is a bulk add). */
@@ -25,7 +26,10 @@ export interface Endpoint<P extends z.ZodType = z.ZodType, Q extends z.ZodType =
   route: string;
   summary: string;
   tag: string;
-  /** admin: Vantagepoint bearer token of a Connect administrator (and a function key in Azure) */
+  /**
+   * admin: a Connect administrator's service session (Bearer or cookie + CSRF) or the admin
+   * form's key with the acting user (docs/VANTAGEPOINT.md, "Signing in")
+   */
   auth: 'admin' | 'anonymous';
   params?: P;
   query?: Q;
@@ -44,6 +48,8 @@ export interface RequestContext {
   requestId: string;
   invocationId: string;
   caller: Caller | null;
+  /** the client's address (sign-in throttling); absent outside HTTP, 'unknown' when it cannot be told */
+  clientAddress?: string;
   log: Log;
   now: Date;
 }
@@ -69,7 +75,7 @@ export type EndpointHandler<P extends z.ZodType, Q extends z.ZodType, B extends 
 ) => Promise<EndpointResult>;
 
 /** Resolves the calling administrator; supplied by the composition root so this module stays I/O-free. */
-export type CallerResolver = (bearerToken: string) => Promise<Caller>;
+export type CallerResolver = (credentials: CallerCredentials, now: Date) => Promise<Caller>;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -118,13 +124,6 @@ export async function readJsonBody(req: HttpRequest, errors: FieldError[], maxBy
   }
 }
 
-export function bearerToken(req: HttpRequest): string {
-  const header = req.headers.get('authorization') ?? '';
-  const match = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header);
-  if (!match?.[1] || match[1].length > 8192) throw new UnauthorizedError();
-  return match[1];
-}
-
 function ifMatchOf(req: HttpRequest): string | null {
   const value = req.headers.get('if-match');
   if (value === null) return null;
@@ -149,9 +148,9 @@ export function makeLog(context: InvocationContext, base: Record<string, unknown
   };
 }
 
-async function callerOf(req: HttpRequest, resolveCaller: (() => Promise<CallerResolver>) | undefined): Promise<Caller> {
+async function callerOf(req: HttpRequest, resolveCaller: (() => Promise<CallerResolver>) | undefined, now: Date): Promise<Caller> {
   if (!resolveCaller) throw new Error('an admin endpoint needs a caller resolver');
-  return (await resolveCaller())(bearerToken(req));
+  return (await resolveCaller())(callerCredentials(req), now);
 }
 
 /**
@@ -169,8 +168,9 @@ export function httpHandler<P extends z.ZodType, Q extends z.ZodType, B extends 
     const supplied = req.headers.get('x-request-id');
     const requestId = supplied && REQUEST_ID.test(supplied) ? supplied : context.invocationId;
     const log = makeLog(context, { requestId, invocationId: context.invocationId, function: endpoint.name });
+    const now = new Date();
     try {
-      const caller = endpoint.auth === 'admin' ? await callerOf(req, resolveCaller) : null;
+      const caller = endpoint.auth === 'admin' ? await callerOf(req, resolveCaller, now) : null;
       const errors: FieldError[] = [];
       const params = parsePart(endpoint.params, req.params, 'path', errors);
       const query = parsePart(endpoint.query, queryObject(req), 'query', errors);
@@ -180,7 +180,7 @@ export function httpHandler<P extends z.ZodType, Q extends z.ZodType, B extends 
       if (errors.length > 0) throw new ValidationError(errors);
       const result = await handle(
         { params, query, body, ifMatch } as EndpointInput<Infer<P>, Infer<Q>, Infer<B>>,
-        { requestId, invocationId: context.invocationId, caller, log, now: new Date() },
+        { requestId, invocationId: context.invocationId, caller, clientAddress: clientAddress(req), log, now },
       );
       return toResponse(result, requestId);
     } catch (err) {

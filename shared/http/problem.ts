@@ -1,5 +1,5 @@
 import type { HttpResponseInit } from '@azure/functions';
-import { AppError, ServiceUnavailableError, ValidationError } from '../errors';
+import { AppError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -25,6 +25,7 @@ const TITLES: Record<number, string> = {
   412: 'Precondition Failed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -56,6 +57,11 @@ export function problemFromError(err: unknown, requestId: string): { response: H
   if (err instanceof ServiceUnavailableError) {
     const response = problem(503, err.code, err.message, requestId, err.extra);
     response.headers = { ...(response.headers as Record<string, string>), 'retry-after': String(err.retryAfterSeconds) };
+    return { response, unexpected: false };
+  }
+  if (err instanceof TooManyRequestsError) {
+    const response = problem(429, err.code, err.message, requestId, err.extra);
+    response.headers = { ...(response.headers as Record<string, string>), 'retry-after': String(Math.max(1, Math.ceil(err.retryAfterSeconds))) };
     return { response, unexpected: false };
   }
   if (err instanceof AppError) {

@@ -1,5 +1,5 @@
 import type { Group, SyncSwitch } from '../domain/model';
-import { ConflictError, PreconditionFailedError } from '../errors';
+import { ConflictError, PreconditionFailedError, ServiceUnavailableError } from '../errors';
 import type { EndpointResult } from '../http/endpoint';
 import type { Services } from '../services';
 import { actor, audit, CONNECT_SCOPE, etagMatches, groupScope, nudge, type OperationContext } from './context';
@@ -38,12 +38,20 @@ export async function toggleGroupSync(
       );
     }
     if (target === 'enabled' && !orgChecked) {
-      const failing = blockingFailures(await organisationPrerequisites(deps));
-      if (failing.length > 0) {
+      const blocking = blockingFailures(await organisationPrerequisites(deps));
+      if (blocking.some((f) => !f.unknown)) {
         throw new ConflictError(
           'ORG_PREREQUISITES_NOT_MET',
-          `Synchronization cannot be enabled: ${failing.map((f) => f.code).join(', ')} not met.`,
-          { prerequisites: failing },
+          `Synchronization cannot be enabled: ${blocking.map((f) => f.code).join(', ')} not met.`,
+          { prerequisites: blocking },
+        );
+      }
+      if (blocking.length > 0) {
+        // "could not check" is not "failed": nothing is known to be wrong, so a retry may well succeed
+        throw new ServiceUnavailableError(
+          'vantagepoint',
+          `Synchronization was not enabled: ${blocking.map((f) => f.code).join(', ')} could not be checked now (${blocking[0]?.message}). Retry shortly.`,
+          30,
         );
       }
       orgChecked = true;

@@ -103,21 +103,22 @@ describe('401 and 403: the caller check', () => {
     }
   });
 
-  it('answers 403 ADMIN_ROLE to a user without Connect Administration (jdoe)', async () => {
-    const jdoe = api(stack, await adminToken(stack, 'jdoe'));
-    expectProblem(await jdoe.get('groups'), 403, 'ADMIN_ROLE');
-    expectProblem(await jdoe.put(`groups/${group.id}/sync`, { enabled: true }), 403, 'ADMIN_ROLE');
+  it('answers 403 ADMIN_ROLE at sign-in to a user who is not a Connect administrator (jdoe)', async () => {
+    const res = await api(stack).post('session', { username: 'jdoe', password: 'jdoe' });
+    expectProblem(res, 403, 'ADMIN_ROLE');
+    expect(res.headers.get('set-cookie')).toBeNull();
   });
 
-  it('answers 403 ADMIN_EMPLOYEE to an administrator whose employee has no email (noemail)', async () => {
-    const noemail = api(stack, await adminToken(stack, 'noemail'));
-    expectProblem(await noemail.get('connect/status'), 403, 'ADMIN_EMPLOYEE');
-    expectProblem(await noemail.post('groups', { id: uniqueId('x'), name: 'x', mailboxAccess: 'google' }), 403, 'ADMIN_EMPLOYEE');
+  it('answers 403 ADMIN_EMPLOYEE at sign-in to an administrator whose employee has no email (noemail)', async () => {
+    expectProblem(await api(stack).post('session', { username: 'noemail', password: 'noemail' }), 403, 'ADMIN_EMPLOYEE');
   });
 
-  it('checks the caller before reading the body: a bad body from a non-admin is still 403', async () => {
-    const jdoe = api(stack, await adminToken(stack, 'jdoe'));
-    expectProblem(await jdoe.send('POST', 'groups', { raw: 'not json', headers: { 'content-type': 'text/plain' } }), 403, 'ADMIN_ROLE');
+  it('answers 401 INVALID_CREDENTIALS to a wrong password', async () => {
+    expectProblem(await api(stack).post('session', { username: 'admin', password: 'not-the-password' }), 401, 'INVALID_CREDENTIALS');
+  });
+
+  it('checks the caller before reading the body: a bad body without a session is still 401', async () => {
+    expectProblem(await api(stack).send('POST', 'groups', { raw: 'not json', headers: { 'content-type': 'text/plain' } }), 401, 'UNAUTHORIZED');
   });
 });
 

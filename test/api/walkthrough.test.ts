@@ -1,10 +1,9 @@
-import { localPasswordGrant } from '../../dev/emulators/vantagepoint/server';
 import { startStack, type Stack } from '../support/stack';
 import { api, uniqueId, type Api } from '../support/http';
 
 /**
  * The walkthrough of issue 2 ("Done means"), step by step as an administrator would run it with
- * curl: token from the emulator, create a group, add members (some failing prerequisites),
+ * curl: sign in (POST /api/session), create a group, add members (some failing prerequisites),
  * preflight, enable, which members are not configured and why, disable, history.
  * Employees used by this file only: E0050–E0053, E0203, E0208, E0213, E0219.
  */
@@ -26,21 +25,21 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** Step 1, as the README's curl does it: the password grant at the emulator's token endpoint. */
-async function tokenFromEmulator(): Promise<string> {
-  const res = await fetch(`${stack.vantagepoint.url}/api/token`, {
+/** Step 1, as the README's curl does it: sign in with Vantagepoint credentials, keep the session token. */
+async function signIn(): Promise<string> {
+  const res = await fetch(`${stack.baseUrl}/session`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: localPasswordGrant('admin'),
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'admin' }),
   });
-  expect(res.status).toBe(200);
-  const body = (await res.json()) as { access_token: string; token_type?: string };
-  expect(body.access_token).toEqual(expect.any(String));
-  return body.access_token;
+  expect(res.status).toBe(201);
+  const body = (await res.json()) as { token: string; expiresAt: string; user: { username: string } };
+  expect(body).toMatchObject({ token: expect.any(String), expiresAt: expect.any(String), user: { username: 'admin' } });
+  return body.token;
 }
 
-it('follows the walkthrough from token to history', async () => {
-  const admin: Api = api(stack, await tokenFromEmulator());
+it('follows the walkthrough from sign-in to history', async () => {
+  const admin: Api = api(stack, await signIn());
   const groupId = uniqueId('walkthrough');
 
   // create a group

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import type { EventInput } from '../../dev/emulators/graph/events';
 import type { ActivityRecord } from '../../dev/emulators/vantagepoint/activities';
+import { localUserToken } from '../../dev/emulators/vantagepoint/server';
 import { api, createGroup, employee, type Api, type GroupBody } from '../support/http';
 import { eventually } from '../support/reconcile';
 import { adminToken, startStack, type Stack } from '../support/stack';
@@ -21,8 +22,9 @@ const BOB = employee(11);
 
 beforeAll(async () => {
   stack = await startStack();
-  vpToken = await adminToken(stack);
-  client = api(stack, vpToken);
+  // the service's session for its API; a Vantagepoint token of the emulator's own for reading activities back
+  vpToken = await localUserToken(stack.vantagepoint.url, 'admin');
+  client = api(stack, await adminToken(stack));
   group = await createGroup(client, 'ds');
   const added = await client.post<{ added: number }>(`groups/${group.id}/members`, { employeeIds: [ALICE, BOB], move: true });
   expect(added.status).toBe(200);

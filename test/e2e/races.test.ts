@@ -95,7 +95,9 @@ const directory: VantagepointDirectory = {
   async checkCredentials() {
     return { ok: true, message: 'ok' };
   },
-  resolveCaller: () => Promise.reject(new Error('not used')),
+  authenticate: () => Promise.reject(new Error('not used')),
+  checkCaller: () => Promise.reject(new Error('not used')),
+  whoAmI: () => Promise.reject(new Error('not used')),
   health: () => ({ ok: true }) as unknown as ReturnType<VantagepointDirectory['health']>,
   refreshCredentials: () => Promise.reject(new Error('not used')),
 };

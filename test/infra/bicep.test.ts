@@ -20,6 +20,8 @@ const DEV_ONLY_SETTINGS = [
   'VANTAGEPOINT_CLIENT_SECRET', // raw secrets: Azure reads them from Key Vault
   'VANTAGEPOINT_SERVICE_PASSWORD',
   'GRAPH_CLIENT_SECRET',
+  'SESSION_SIGNING_KEYS',
+  'CONNECT_FORM_KEY',
 ];
 
 /** Settings the Functions platform needs in Azure beyond what local.settings.sample.json lists. */
@@ -41,7 +43,7 @@ const ROLE = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
 };
 
-const SECRET_PARAMS = ['vantagepointClientSecret', 'vantagepointServicePassword', 'graphClientSecret'];
+const SECRET_PARAMS = ['vantagepointClientSecret', 'vantagepointServicePassword', 'graphClientSecret', 'sessionSigningKeys', 'connectFormKey'];
 
 // ---------------------------------------------------------------- syntax tree access
 
@@ -458,6 +460,7 @@ describe('Function App settings', () => {
     const shape = settingsSchema.shape;
     expect(literal(variableValue(mainFile, 'vantagepointClientSecretName'))).toBe(shape.VANTAGEPOINT_CLIENT_SECRET_NAME.parse(undefined));
     expect(literal(variableValue(mainFile, 'vantagepointServicePasswordSecretName'))).toBe(shape.VANTAGEPOINT_SERVICE_PASSWORD_SECRET_NAME.parse(undefined));
+    expect(literal(variableValue(mainFile, 'sessionSigningKeysSecretName'))).toBe(shape.SESSION_SIGNING_KEYS_SECRET_NAME.parse(undefined));
   });
 });
 

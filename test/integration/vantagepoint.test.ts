@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { startFakeKeyVault } from '../../dev/emulators/keyvault';
-import { localUserToken, startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
+import { localPasswordGrant, startVantagepointEmulator, type SeedData, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
 import { freePort } from '../../dev/support/ports';
 import { environmentSecretMap, EnvironmentSecretSource, KeyVaultSecretSource, secretFingerprint } from '../../shared/adapters/secrets';
 import { createVantagepointDirectory, isValidEmail, type VantagepointDirectoryOptions } from '../../shared/adapters/vantagepoint';
@@ -10,6 +10,8 @@ import { ForbiddenError, ServiceUnavailableError, UnauthorizedError } from '../.
 import type { SecretSource } from '../../shared/ports';
 
 const START = Date.parse('2025-01-01T00:00:00Z');
+/** A named database, so every grant the client makes must carry it (the emulator checks). */
+const DATABASE = 'ConnectTest';
 
 function configFor(baseUrl: string, overrides: Record<string, string> = {}): Config {
   return parseConfig({
@@ -20,6 +22,9 @@ function configFor(baseUrl: string, overrides: Record<string, string> = {}): Con
     VANTAGEPOINT_SERVICE_USERNAME: 'connect-service',
     VANTAGEPOINT_CLIENT_SECRET: 'local-dev-secret',
     VANTAGEPOINT_SERVICE_PASSWORD: 'connect-service',
+    VANTAGEPOINT_DATABASE: DATABASE,
+    CONNECT_ADMIN_USERS: 'admin,noemail',
+    SESSION_SIGNING_KEYS: 'integration-test-session-signing-key-0123456789',
     GRAPH_NOTIFICATION_URL: 'http://127.0.0.1:7071/api/notifications/graph',
     ...overrides,
   });
@@ -33,7 +38,7 @@ let env: Record<string, string | undefined>;
 
 beforeEach(async () => {
   clock = START;
-  emulator = await startVantagepointEmulator({ now, tokenLifetimeSeconds: 600 });
+  emulator = await startVantagepointEmulator({ now, tokenLifetimeSeconds: 600, database: DATABASE });
   env = { VANTAGEPOINT_CLIENT_SECRET: 'local-dev-secret', VANTAGEPOINT_SERVICE_PASSWORD: 'connect-service' };
 });
 afterEach(() => emulator.stop());
@@ -43,9 +48,12 @@ function directory(options: VantagepointDirectoryOptions = {}, secrets?: SecretS
   return createVantagepointDirectory(config, secrets ?? new EnvironmentSecretSource(environmentSecretMap(config), env), { now, ...options });
 }
 
-/** What the admin form does: sign in as a Vantagepoint user and pass that user's token along. */
-function signIn(username: string, password = username): Promise<string> {
-  return localUserToken(emulator.url, username, password);
+/** A Vantagepoint user's own access token (the emulator's password grant). */
+async function signIn(username: string, password = username): Promise<string> {
+  const form = localPasswordGrant(username, password);
+  form.set('database', DATABASE);
+  const res = await fetch(`${emulator.url}/api/token`, { method: 'POST', body: form });
+  return ((await res.json()) as { access_token: string }).access_token;
 }
 
 describe('the Vantagepoint emulator', () => {
@@ -53,10 +61,10 @@ describe('the Vantagepoint emulator', () => {
     const response = await fetch(`${emulator.url}/api/token`, { method: 'POST', headers: { 'content-type': contentType }, body: new URLSearchParams(form).toString() });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
-  const client = { Client_Id: 'connect-local', client_secret: 'local-dev-secret' };
+  const client = { Client_Id: 'connect-local', client_secret: 'local-dev-secret', database: DATABASE };
 
   it('issues bearer tokens for the password grant with Vantagepoint fields', async () => {
-    const { status, body } = await token({ grant_type: 'password', Username: 'admin', Password: 'admin', Integrated: 'N', database: '', ...client });
+    const { status, body } = await token({ grant_type: 'password', Username: 'admin', Password: 'admin', Integrated: 'N', ...client });
     expect(status).toBe(200);
     expect(body).toMatchObject({ token_type: 'bearer', expires_in: 600 });
     expect(typeof body.access_token).toBe('string');
@@ -67,6 +75,13 @@ describe('the Vantagepoint emulator', () => {
     expect((await token({ grant_type: 'password', Username: 'admin', Password: 'wrong', ...client })).body).toMatchObject({ error: 'invalid_grant' });
     expect((await token({ grant_type: 'password', Username: 'admin', Password: 'admin', Client_Id: 'connect-local', client_secret: 'x' })).body).toMatchObject({
       error: 'invalid_client',
+    });
+    // the database is checked on every grant: another one, or none, is refused
+    expect((await token({ grant_type: 'password', Username: 'admin', Password: 'admin', ...client, database: 'Other' })).body).toMatchObject({
+      error: 'invalid_request',
+    });
+    expect((await token({ grant_type: 'password', Username: 'admin', Password: 'admin', Client_Id: 'connect-local', client_secret: 'local-dev-secret' })).body).toMatchObject({
+      error: 'invalid_request',
     });
     expect((await token({ grant_type: 'client_credentials', ...client })).body).toMatchObject({ error: 'unsupported_grant_type' });
     expect((await token({ Username: 'admin' })).body).toMatchObject({ error: 'invalid_request' });
@@ -81,12 +96,24 @@ describe('the Vantagepoint emulator', () => {
 
     const bearer = { authorization: `Bearer ${await signIn('admin')}` };
     const employee = await fetch(`${emulator.url}/api/employee/E0001`, { headers: bearer });
-    expect(await employee.json()).toEqual({ Employee: 'E0001', FirstName: 'Ada', LastName: 'Admin', EMail: 'ada.admin@contoso.test', Status: 'A' });
+    // "Responses": a single record comes back as an array of one
+    expect(await employee.json()).toEqual([{ Employee: 'E0001', FirstName: 'Ada', LastName: 'Admin', EMail: 'ada.admin@contoso.test', Status: 'A' }]);
+    const filtered = await fetch(`${emulator.url}/api/employee/E0001?fieldFilter=Employee,EMail`, { headers: bearer });
+    expect(await filtered.json()).toEqual([{ Employee: 'E0001', EMail: 'ada.admin@contoso.test' }]);
     const unknown = await fetch(`${emulator.url}/api/employee/E9999`, { headers: bearer });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ message: expect.any(String), detail: expect.any(String) });
     const employees = await fetch(`${emulator.url}/api/employee?page=3&pageSize=100`, { headers: bearer });
     expect(((await employees.json()) as unknown[]).length).toBe(50);
+    // the page size is capped at 100 whatever was asked, with either paging style
+    const capped = await fetch(`${emulator.url}/api/user?page=1&pageSize=1000`, { headers: bearer });
+    expect(((await capped.json()) as unknown[]).length).toBe(100);
+    const byOffset = (await (await fetch(`${emulator.url}/api/user?offset=240&limit=1000`, { headers: bearer })).json()) as Array<{ Username: string }>;
+    expect(byOffset.map((u) => u.Username)).toHaveLength(5);
+    // no who-am-I endpoint: "current" is just a user name nobody has
+    expect((await fetch(`${emulator.url}/api/user/current`, { headers: bearer })).status).toBe(404);
+    const admin = (await (await fetch(`${emulator.url}/api/user/admin`, { headers: bearer })).json()) as unknown[];
+    expect(admin).toEqual([{ Username: 'admin', DisplayUsername: 'admin', Employee: 'E0001', Status: 'A', EmployeeStatus: 'A', EmployeeName: 'Ada Admin' }]);
 
     clock += 600_000;
     expect((await fetch(`${emulator.url}/api/user/admin`, { headers: bearer })).status).toBe(401);
@@ -191,49 +218,66 @@ describe('service tokens', () => {
     const error = await vp.employeeFacts(['E0001']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect(error).toMatchObject({ dependency: 'vantagepoint' });
-    expect(await vp.checkCredentials()).toEqual({ ok: false, message: expect.stringMatching(/unreachable/) });
+    // no answer is "could not check", not "refused"
+    expect(await vp.checkCredentials()).toEqual({ ok: false, unknown: true, message: expect.stringMatching(/unreachable/) });
   });
 });
 
-describe('caller check', () => {
-  it('resolves an administrator with a valid employee email', async () => {
-    expect(await directory().resolveCaller(await signIn('admin'))).toEqual({
-      username: 'admin',
-      employeeId: 'E0001',
-      email: 'ada.admin@contoso.test',
-      role: 'ADMIN',
-    });
+describe('caller check (documented calls only)', () => {
+  it('proves a password with the person\'s own password grant and keeps nothing', async () => {
+    const vp = directory();
+    await vp.authenticate('admin', 'admin');
+    await expect(vp.authenticate('admin', 'wrong')).rejects.toMatchObject({ status: 401, code: 'INVALID_CREDENTIALS' });
+    await expect(vp.authenticate('nobody', 'x')).rejects.toBeInstanceOf(UnauthorizedError);
   });
 
-  it('refuses a role without Connect Administration with ADMIN_ROLE', async () => {
-    const error = await directory().resolveCaller(await signIn('jdoe')).catch((e: unknown) => e);
+  it('resolves an administrator named in CONNECT_ADMIN_USERS with a valid employee email', async () => {
+    expect(await directory().checkCaller('admin')).toEqual({ username: 'admin', employeeId: 'E0001', email: 'ada.admin@contoso.test', role: '' });
+    expect(emulator.requestCount('/api/user/current')).toBe(0);
+  });
+
+  it('refuses a user who is not an administrator with ADMIN_ROLE', async () => {
+    const error = await directory().checkCaller('jdoe').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ForbiddenError);
-    expect(error).toMatchObject({ status: 403, code: 'ADMIN_ROLE', message: expect.stringContaining('Utilities > Integrations > Connect Administration') });
-    expect((error as Error).message).toContain('STAFF');
+    expect(error).toMatchObject({ status: 403, code: 'ADMIN_ROLE', message: expect.stringContaining('CONNECT_ADMIN_USERS') });
   });
 
   it('refuses an administrator whose employee has no email with ADMIN_EMPLOYEE', async () => {
-    await expect(directory().resolveCaller(await signIn('noemail'))).rejects.toMatchObject({ status: 403, code: 'ADMIN_EMPLOYEE' });
+    await expect(directory().checkCaller('noemail')).rejects.toMatchObject({ status: 403, code: 'ADMIN_EMPLOYEE' });
   });
 
-  it('refuses a garbage token with 401', async () => {
-    await expect(directory().resolveCaller('not-a-token')).rejects.toBeInstanceOf(UnauthorizedError);
+  it('refuses a username with no user record with ADMIN_ROLE, whether Vantagepoint answers 404 or 200 []', async () => {
+    await expect(directory().checkCaller('nobody')).rejects.toMatchObject({ code: 'ADMIN_ROLE' });
+    await emulator.stop();
+    emulator = await startVantagepointEmulator({ now, tokenLifetimeSeconds: 600, database: DATABASE, missingRecord: 'empty' });
+    await expect(directory().checkCaller('nobody')).rejects.toMatchObject({ code: 'ADMIN_ROLE' });
+    expect((await directory().employeeFacts(['E9999'])).get('E9999')).toMatchObject({ exists: false });
   });
 
-  it('caches answers (success and 403) for CALLER_CACHE_SECONDS', async () => {
+  it('uses the user record\'s Role where Vantagepoint returns one (CONNECT_ADMIN_ROLES), not the username list', async () => {
+    await emulator.stop();
+    const seed = (await import('../../dev/emulators/vantagepoint/seed.json')).default as SeedData;
+    const users = seed.users.map((u) => (u.Username === 'jdoe' ? { ...u, Role: 'ADMIN' } : u.Username === 'admin' ? { ...u, Role: 'STAFF' } : u));
+    emulator = await startVantagepointEmulator({ now, tokenLifetimeSeconds: 600, database: DATABASE, seed: { ...seed, users } });
     const vp = directory();
-    const [admin, staff] = [await signIn('admin'), await signIn('jdoe')];
-    await vp.resolveCaller(admin);
-    await expect(vp.resolveCaller(staff)).rejects.toMatchObject({ code: 'ADMIN_ROLE' });
+    expect(await vp.checkCaller('jdoe')).toMatchObject({ username: 'jdoe', role: 'ADMIN' });
+    const error = await vp.checkCaller('admin').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ADMIN_ROLE', message: expect.stringContaining('"STAFF"') });
+  });
+
+  it('caches answers (success and 403) for CALLER_CACHE_SECONDS, then asks again (a lost role loses access)', async () => {
+    const vp = directory();
+    await vp.checkCaller('admin');
+    await expect(vp.checkCaller('jdoe')).rejects.toMatchObject({ code: 'ADMIN_ROLE' });
     const requests = emulator.requestCount();
 
-    await vp.resolveCaller(admin);
-    await expect(vp.resolveCaller(staff)).rejects.toMatchObject({ code: 'ADMIN_ROLE' });
+    await vp.checkCaller('ADMIN');
+    await expect(vp.checkCaller('jdoe')).rejects.toMatchObject({ code: 'ADMIN_ROLE' });
     expect(emulator.requestCount()).toBe(requests);
 
     clock += 60_000;
-    await vp.resolveCaller(admin);
-    expect(emulator.requestCount('/api/user/current')).toBe(3);
+    await vp.checkCaller('admin');
+    expect(emulator.requestCount('/api/user/admin')).toBe(2);
   });
 });
 

@@ -4,9 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, sampleSettingsValues, stackSettings } from '../../dev/env';
 import { startGraphEmulator, type GraphEmulator } from '../../dev/emulators/graph/server';
-import { localUserToken, startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
+import { startVantagepointEmulator, type VantagepointEmulator, type VantagepointEmulatorOptions } from '../../dev/emulators/vantagepoint/server';
 import { freePort } from '../../dev/support/ports';
 import { startAzurite } from '../../dev/support/azurite';
+import { JoseSessionSigner } from '../../shared/adapters/session/signer';
+import type { SecretSource } from '../../shared/ports';
 
 /**
  * The whole service for black-box API tests: the run's Azurite, both emulators in
@@ -29,7 +31,7 @@ export interface Stack {
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 
-export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(overrides: Record<string, string> = {}, options: { vantagepoint?: VantagepointEmulatorOptions } = {}): Promise<Stack> {
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop();
@@ -39,7 +41,7 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
     const azurite = await startAzurite();
     stops.push(() => azurite.stop());
     const storage = azurite.connectionString;
-    const vantagepoint = await startVantagepointEmulator({ port: 0 });
+    const vantagepoint = await startVantagepointEmulator({ ...options.vantagepoint, port: 0 });
     stops.push(() => vantagepoint.stop());
     const graph = await startGraphEmulator({ port: 0, allowHttpNotificationUrls: true });
     stops.push(() => graph.stop());
@@ -61,9 +63,51 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   }
 }
 
-/** A Vantagepoint access token for `username` from the emulator's password grant. */
-export function adminToken(stack: Stack, username = 'admin', password = username): Promise<string> {
-  return localUserToken(stack.vantagepoint.url, username, password);
+/**
+ * A service session token for `username`, obtained as a person signs in: `POST /api/session`
+ * with Vantagepoint credentials (the emulator's seed: admin/admin).
+ *
+ * A user the caller check refuses (jdoe: 403 ADMIN_ROLE, noemail: 403 ADMIN_EMPLOYEE) gets no
+ * session from the service; for them this mints one with the stack's own signing key, as if they
+ * had signed in while still an administrator, so a test can show every admin route answering
+ * that 403 (rights are re-checked on each call). A wrong password still throws.
+ */
+export async function adminToken(stack: Stack, username = 'admin', password = username): Promise<string> {
+  try {
+    return (await signInSession(stack.baseUrl, username, password)).token;
+  } catch (err) {
+    if (!(err instanceof SignInRefused && err.status === 403)) throw err;
+    const keys = stack.env.SESSION_SIGNING_KEYS;
+    if (!keys) throw err;
+    const secrets: SecretSource = { kind: 'environment', get: async () => ({ value: keys, version: 'test', updatedOn: null }), refresh: async () => ({ value: keys, version: 'test', updatedOn: null }) };
+    return (await new JoseSessionSigner(secrets, 'session-signing-keys', 60).issue(username, new Date())).token;
+  }
+}
+
+class SignInRefused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** `POST /api/session`; the whole 201 body (token, csrfToken, expiresAt, user) and the Set-Cookie header. */
+export async function signInSession(
+  baseUrl: string,
+  username: string,
+  password = username,
+): Promise<{ token: string; csrfToken: string; expiresAt: string; cookie: string }> {
+  const res = await fetch(`${baseUrl}/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new SignInRefused(res.status, `signing in as ${username} answered ${res.status}: ${text}`);
+  const body = JSON.parse(text) as { token: string; csrfToken: string; expiresAt: string };
+  return { ...body, cookie: (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '' };
 }
 
 interface HostProcess {

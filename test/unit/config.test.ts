@@ -8,6 +8,7 @@ const minimal = {
   VANTAGEPOINT_SERVICE_USERNAME: 'connect-service',
   VANTAGEPOINT_CLIENT_SECRET: 'local-dev-secret',
   VANTAGEPOINT_SERVICE_PASSWORD: 'connect-service',
+  SESSION_SIGNING_KEYS: 'unit-test-session-signing-key-0123456789',
   GRAPH_NOTIFICATION_URL: 'http://127.0.0.1:7071/api/notifications/graph',
 };
 

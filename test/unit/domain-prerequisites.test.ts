@@ -27,6 +27,7 @@ describe('evaluateMember', () => {
       'INVALID_EMAIL',
       'NO_USER_RECORD',
       'USER_INACTIVE',
+      'EMPLOYEE_INACTIVE',
       'EMPLOYEE_TERMINATED',
     ]);
     expect(result.steps.every((s) => s.ok)).toBe(true);
@@ -38,7 +39,8 @@ describe('evaluateMember', () => {
     ['an invalid email', { ...healthy, email: 'jane@' }, 'INVALID_EMAIL', 2],
     ['no user record', { ...healthy, user: null }, 'NO_USER_RECORD', 3],
     ['an inactive user', { ...healthy, user: { username: 'JDOE', active: false } }, 'USER_INACTIVE', 4],
-    ['a terminated employee', { ...healthy, employeeStatus: 'T' }, 'EMPLOYEE_TERMINATED', 5],
+    ['an inactive employee', { ...healthy, employeeStatus: 'I' }, 'EMPLOYEE_INACTIVE', 5],
+    ['a terminated employee', { ...healthy, employeeStatus: 'T' }, 'EMPLOYEE_TERMINATED', 6],
   ])('reports %s, listing only the steps evaluated with the failing one last', (_label, facts, code, count) => {
     const result = evaluateMember(facts);
     expect(result.prerequisite).toBe(code);
@@ -53,8 +55,9 @@ describe('evaluateMember', () => {
     expect(result.prerequisite).toBe('INVALID_EMAIL');
   });
 
-  it("lets an inactive ('I') employee with an active user pass", () => {
-    expect(evaluateMember({ ...healthy, employeeStatus: 'I' }).prerequisite).toBeNull();
+  it("stops an inactive ('I') employee even with an active user: Connect cannot provision them", () => {
+    expect(evaluateMember({ ...healthy, employeeStatus: 'I' }).prerequisite).toBe('EMPLOYEE_INACTIVE');
+    expect(evaluateMember({ ...healthy, employeeStatus: 'A' }).prerequisite).toBeNull();
   });
 
   it('names the Vantagepoint place to fix user-record problems', () => {
@@ -80,11 +83,13 @@ describe('isNonPublicHost', () => {
     'localhost', 'api.localhost', 'vp.local', 'LOCALHOST.', '127.0.0.1', '127.8.9.1', '10.0.0.5', '172.16.0.1', '172.31.255.255',
     '192.168.1.1', '169.254.169.254', '100.64.0.1', '100.127.255.255', '0.0.0.0', '[::1]', '::', 'fc00::1', 'fd12:3456::1',
     'fe80::1', 'febf::1', '::ffff:10.0.0.1', '[::ffff:c0a8:101]',
+    // reserved ranges beyond the private ones (ipaddr.js's table): documentation, benchmarking, 240/4, multicast, site-local
+    '192.0.2.10', '198.51.100.7', '203.0.113.9', '198.18.0.1', '240.0.0.1', '255.255.255.255', '224.0.0.1', '2001:db8::1', 'fec0::1', 'ff02::1',
   ])('%s is not public', (host) => {
     expect(isNonPublicHost(host)).toBe(true);
   });
 
-  it.each(['acme.deltekfirst.com', '8.8.8.8', '172.15.255.255', '172.32.0.1', '100.128.0.1', '192.169.0.1', '2001:db8::1', 'fec0::1', '::ffff:8.8.8.8'])(
+  it.each(['acme.deltekfirst.com', '8.8.8.8', '172.15.255.255', '172.32.0.1', '100.128.0.1', '192.169.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])(
     '%s is public',
     (host) => {
       expect(isNonPublicHost(host)).toBe(false);

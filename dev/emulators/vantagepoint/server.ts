@@ -2,19 +2,23 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { listenOnLoopback } from '../../support/listen';
 import http from 'node:http';
 import {
-  MAX_PAGE_SIZE,
   type VantagepointEmployee,
   type VantagepointOAuthError,
   type VantagepointRestError,
   type VantagepointTokenResponse,
   type VantagepointUser,
 } from '../../../shared/adapters/vantagepoint/wire';
+import { ListingError, pageOf, selectFields } from './listing';
 import defaultSeed from './seed.json';
 import { ActivitiesHub, Answer, RestProblem } from './activities';
 
-/** The emulator's data: users (with a password when they may sign in) and employees. */
+/**
+ * The emulator's data: users (with a password when they may sign in) and employees, in the
+ * shapes of Deltek's Postman collection. Deltek's user record has no `Role`; a seed may add one
+ * only to model an installation that returns it.
+ */
 export interface SeedData {
-  users: Array<{ Username: string; Password?: string; Employee: string; Status: string; Role: string }>;
+  users: Array<{ Username: string; DisplayUsername?: string; Password?: string; Employee: string; Status: string; Role?: string }>;
   employees: VantagepointEmployee[];
 }
 
@@ -27,6 +31,10 @@ export interface VantagepointEmulatorOptions {
   clientSecret?: string;
   /** clock (epoch ms) for token expiry, so tests can move time instead of sleeping */
   now?: () => number;
+  /** the database every token request must name in its `database` field (present, and equal ignoring case); default '' (the default database) */
+  database?: string;
+  /** how a missing single record is answered: 404 ("Responses") or `200 []` (seen in practice) */
+  missingRecord?: 404 | 'empty';
 }
 
 export interface VantagepointEmulator {
@@ -41,16 +49,28 @@ export interface VantagepointEmulator {
   requestCount(path?: string): number;
   /** Successful token grants of this type. */
   grantCount(grantType: 'password' | 'refresh_token'): number;
+  /** Changes a user record as an administrator would in Settings > Security > Users (tests: a role or status lost). */
+  updateUser(username: string, patch: Partial<Pick<SeedData['users'][number], 'Status' | 'Role' | 'Employee'>>): void;
   /** the Activities hub (dev/emulators/vantagepoint/activities.ts): records, write requests, behaviour where Deltek documents none */
   activities: ActivitiesHub;
 }
 
 export const LOCAL_CLIENT_ID = 'connect-local';
 export const LOCAL_CLIENT_SECRET = 'local-dev-secret';
+/** The local emulator's database: the default one (''); the `database` field must still be sent. */
+export const LOCAL_DATABASE = '';
 
-/** The form of a password grant with the local client credentials (what the README's curl sends). */
+/** The form of a password grant with the local client credentials ("Get an Access Token"). */
 export function localPasswordGrant(username: string, password = username): URLSearchParams {
-  return new URLSearchParams({ grant_type: 'password', Username: username, Password: password, Integrated: 'N', Client_Id: LOCAL_CLIENT_ID, client_secret: LOCAL_CLIENT_SECRET });
+  return new URLSearchParams({
+    grant_type: 'password',
+    Username: username,
+    Password: password,
+    Integrated: 'N',
+    database: LOCAL_DATABASE,
+    Client_Id: LOCAL_CLIENT_ID,
+    client_secret: LOCAL_CLIENT_SECRET,
+  });
 }
 
 /** A user's access token from a Vantagepoint (emulator) at `baseUrl`, with the local client credentials. */
@@ -60,7 +80,6 @@ export async function localUserToken(baseUrl: string, username: string, password
   if (res.status !== 200 || !body.access_token) throw new Error(`token request for ${username} failed with ${res.status}`);
   return body.access_token;
 }
-const DEFAULT_PAGE_SIZE = 100;
 /** Vantagepoint does not publish its refresh-token lifetime; a working day is a plausible stand-in. */
 const REFRESH_TOKEN_LIFETIME_MS = 8 * 3600 * 1000;
 
@@ -82,9 +101,11 @@ const oauthError = (error: string, description: string) => new HttpProblem(400, 
 const restError = (status: number, message: string, detail: string) => new HttpProblem(status, { message, detail });
 
 /**
- * An in-memory Vantagepoint that speaks the REST endpoints Connect Sync uses (see
- * docs/VANTAGEPOINT.md): the OAuth token endpoint, users (including the assumed
- * `GET /api/user/current`) and employees, with Vantagepoint's field names and paging.
+ * An in-memory Vantagepoint that speaks the REST endpoints Connect Sync uses, exactly in the
+ * shapes Deltek documents (docs/VANTAGEPOINT.md; samples in test/fixtures/vantagepoint/): the
+ * OAuth token endpoint ("Get an Access Token"), users and employees as JSON arrays, single
+ * records included ("Responses"), paging capped at 100 ("Pagination"). It has no who-am-I
+ * endpoint: `/api/user/current` is the user named "current", as on a real server.
  */
 class VantagepointState {
   private clientSecret: string;
@@ -102,11 +123,18 @@ class VantagepointState {
     clientSecret: string,
     private readonly lifetimeSeconds: number,
     private readonly now: () => number,
+    private readonly database: string,
   ) {
     this.clientSecret = clientSecret;
     this.activities = new ActivitiesHub(now);
     this.employees = new Map(seed.employees.map((e) => [e.Employee.toLowerCase(), e]));
     this.users = new Map(seed.users.map((u) => [u.Username.toLowerCase(), u]));
+  }
+
+  updateUser(username: string, patch: Partial<Pick<SeedData['users'][number], 'Status' | 'Role' | 'Employee'>>): void {
+    const user = this.users.get(username.toLowerCase());
+    if (!user) throw new Error(`no user ${username}`);
+    this.users.set(username.toLowerCase(), { ...user, ...patch });
   }
 
   rotateSecret(secret: string): void {
@@ -134,6 +162,12 @@ class VantagepointState {
     if (field('client_id') !== this.clientId || !sameSecret(field('client_secret') ?? '', this.clientSecret)) {
       throw oauthError('invalid_client', 'The client id or client secret is not valid.');
     }
+    // multi-database installations need the database on every grant, the refresh grant included:
+    // a grant without the field, or naming another database, is refused
+    const database = field('database');
+    if (database === undefined || database.toLowerCase() !== this.database.toLowerCase()) {
+      throw oauthError('invalid_request', database === undefined ? 'database is required.' : `The database "${database}" is not available.`);
+    }
     const username = grantType === 'password' ? this.passwordOwner(field) : this.refreshTokenOwner(field('refresh_token'));
     this.grants[grantType] += 1;
     return this.issue(username);
@@ -145,7 +179,7 @@ class VantagepointState {
     if (!username || password === undefined) throw oauthError('invalid_request', 'Username and Password are required.');
     if ((field('integrated') ?? 'N').toUpperCase() !== 'N') throw oauthError('invalid_request', 'Integrated (Windows) authentication is not available.');
     const user = this.users.get(username.toLowerCase());
-    if (!user || user.Password === undefined || !sameSecret(password, user.Password) || user.Status !== 'Active') {
+    if (!user || user.Password === undefined || !sameSecret(password, user.Password) || user.Status !== 'A') {
       throw oauthError('invalid_grant', 'The user name or password is incorrect.');
     }
     return user.Username;
@@ -179,32 +213,33 @@ class VantagepointState {
     return issued.username;
   }
 
-  user(username: string): VantagepointUser {
+  /** A user record as Deltek's user list shows it (no Role unless the seed models one). */
+  user(username: string): VantagepointUser | null {
     const user = this.users.get(username.toLowerCase());
-    if (!user) throw restError(404, 'Not found.', `User "${username}" does not exist.`);
+    if (!user) return null;
     const employee = this.employees.get(user.Employee.toLowerCase());
     return {
       Username: user.Username,
+      DisplayUsername: user.DisplayUsername ?? user.Username,
       Employee: user.Employee,
       Status: user.Status,
       EmployeeStatus: employee?.Status ?? '',
       EmployeeName: employee ? `${employee.FirstName} ${employee.LastName}` : '',
-      Role: user.Role,
+      ...(user.Role !== undefined ? { Role: user.Role } : {}),
     };
   }
 
   userPage(query: URLSearchParams): VantagepointUser[] {
-    return page([...this.users.values()], query).map((u) => this.user(u.Username));
+    return pageOf([...this.users.values()], query).map((u) => this.user(u.Username) as VantagepointUser);
   }
 
-  employee(key: string): VantagepointEmployee {
+  employee(key: string, query: URLSearchParams): Partial<VantagepointEmployee> | null {
     const employee = this.employees.get(key.toLowerCase());
-    if (!employee) throw restError(404, 'Not found.', `Employee "${key}" does not exist.`);
-    return employee;
+    return employee ? selectFields(employee, query) : null;
   }
 
-  employeePage(query: URLSearchParams): VantagepointEmployee[] {
-    return page([...this.employees.values()], query);
+  employeePage(query: URLSearchParams): Array<Partial<VantagepointEmployee>> {
+    return pageOf([...this.employees.values()], query).map((e) => selectFields(e, query));
   }
 }
 
@@ -214,22 +249,19 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** Vantagepoint paging: page is 1-based, pageSize at most 1000. */
-function page<T>(items: T[], query: URLSearchParams): T[] {
-  const pageNumber = Number(query.get('page') ?? '1');
-  const pageSize = Number(query.get('pageSize') ?? String(DEFAULT_PAGE_SIZE));
-  if (!Number.isInteger(pageNumber) || pageNumber < 1 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-    throw restError(400, 'Invalid paging parameters.', `page must be >= 1 and pageSize between 1 and ${MAX_PAGE_SIZE}.`);
-  }
-  return items.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
+/** Deltek's "Responses": every answer is an array; a missing key is a 404 (or `200 []`, as seen in practice). */
+function single(record: unknown, missing: 404 | 'empty', what: string): unknown[] {
+  if (record !== null) return [record];
+  if (missing === 'empty') return [];
+  throw restError(404, 'Not found.', `${what} does not exist.`);
 }
 
-type Route = (state: VantagepointState, match: RegExpExecArray, query: URLSearchParams) => unknown;
+type Route = (state: VantagepointState, match: RegExpExecArray, query: URLSearchParams, missing: 404 | 'empty') => unknown;
 const ROUTES: Array<[RegExp, Route]> = [
   [/^\/api\/user$/, (s, _m, q) => s.userPage(q)],
-  [/^\/api\/user\/([^/]+)$/, (s, m) => s.user(decodeURIComponent(m[1] ?? ''))],
+  [/^\/api\/user\/([^/]+)$/, (s, m, _q, missing) => single(s.user(decodeURIComponent(m[1] ?? '')), missing, 'The user')],
   [/^\/api\/employee$/, (s, _m, q) => s.employeePage(q)],
-  [/^\/api\/employee\/([^/]+)$/, (s, m) => s.employee(decodeURIComponent(m[1] ?? ''))],
+  [/^\/api\/employee\/([^/]+)$/, (s, m, q, missing) => single(s.employee(decodeURIComponent(m[1] ?? ''), q), missing, 'The employee')],
 ];
 
 async function readBody(req: http.IncomingMessage): Promise<string> {
@@ -238,7 +270,7 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function handle(state: VantagepointState, req: http.IncomingMessage, url: URL): Promise<unknown> {
+async function handle(state: VantagepointState, req: http.IncomingMessage, url: URL, missing: 404 | 'empty'): Promise<unknown> {
   if (url.pathname === '/api/token') {
     if (req.method !== 'POST') throw restError(405, 'Method not allowed.', 'Use POST.');
     if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
@@ -249,11 +281,15 @@ async function handle(state: VantagepointState, req: http.IncomingMessage, url: 
   const username = state.authenticate(req.headers.authorization);
   if (/^\/api\/(activity|codeTable)(\/|$)/i.test(url.pathname)) return activityRoutes(state, req, url, username);
   if (req.method !== 'GET') throw restError(405, 'Method not allowed.', 'Only GET is emulated.');
-  // no documented who-am-I endpoint exists; this is the assumption docs/VANTAGEPOINT.md records
-  if (url.pathname === '/api/user/current') return state.user(username);
   for (const [pattern, route] of ROUTES) {
     const match = pattern.exec(url.pathname);
-    if (match) return route(state, match, url.searchParams);
+    if (!match) continue;
+    try {
+      return route(state, match, url.searchParams, missing);
+    } catch (err) {
+      if (err instanceof ListingError) throw restError(400, 'Invalid paging parameters.', err.detail);
+      throw err;
+    }
   }
   throw restError(404, 'Not found.', `No emulated endpoint at ${url.pathname}.`);
 }
@@ -283,11 +319,13 @@ export async function startVantagepointEmulator(options: VantagepointEmulatorOpt
     options.clientSecret ?? LOCAL_CLIENT_SECRET,
     options.tokenLifetimeSeconds ?? 1799,
     options.now ?? Date.now,
+    options.database ?? LOCAL_DATABASE,
   );
+  const missing = options.missingRecord ?? 404;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://emulator');
     state.requests.set(url.pathname, (state.requests.get(url.pathname) ?? 0) + 1);
-    handle(state, req, url)
+    handle(state, req, url, missing)
       .then((body) => (body instanceof Answer ? { status: body.status, body: body.body } : { status: 200, body }))
       .catch((err: unknown) =>
         err instanceof HttpProblem ? { status: err.status, body: err.body } : { status: 500, body: { message: 'Internal error.', detail: String(err) } },
@@ -308,6 +346,7 @@ export async function startVantagepointEmulator(options: VantagepointEmulatorOpt
     revokeAllTokens: () => state.revokeAllTokens(),
     requestCount: (path) => (path === undefined ? [...state.requests.values()].reduce((a, b) => a + b, 0) : (state.requests.get(path) ?? 0)),
     grantCount: (grantType) => state.grants[grantType],
+    updateUser: (username, patch) => state.updateUser(username, patch),
     activities: state.activities,
   };
 }

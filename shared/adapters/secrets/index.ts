@@ -15,6 +15,10 @@ export interface SecretNames {
   servicePassword: string;
   /** the Graph app registration's client secret; undefined when Graph uses a managed identity */
   graphClientSecret: string | undefined;
+  /** the admin session signing keys (one, or two during a rotation) */
+  sessionSigningKeys: string;
+  /** the Vantagepoint admin form's key; undefined when the form-key mode is off */
+  formKey: string | undefined;
 }
 
 /** The secret names the service reads (Key Vault secret names; in development, keys of the environment map). */
@@ -23,6 +27,8 @@ export function secretNames(config: Config): SecretNames {
     clientSecret: config.VANTAGEPOINT_CLIENT_SECRET_NAME,
     servicePassword: config.VANTAGEPOINT_SERVICE_PASSWORD_SECRET_NAME,
     graphClientSecret: config.GRAPH_CLIENT_SECRET_NAME,
+    sessionSigningKeys: config.SESSION_SIGNING_KEYS_SECRET_NAME,
+    formKey: config.CONNECT_FORM_KEY_SECRET_NAME,
   };
 }
 
@@ -34,6 +40,8 @@ export function environmentSecretMap(config: Config): EnvironmentSecretMap {
     [names.servicePassword]: 'VANTAGEPOINT_SERVICE_PASSWORD',
   };
   if (names.graphClientSecret) map[names.graphClientSecret] = 'GRAPH_CLIENT_SECRET';
+  map[names.sessionSigningKeys] = 'SESSION_SIGNING_KEYS';
+  if (names.formKey) map[names.formKey] = 'CONNECT_FORM_KEY';
   return map;
 }
 

@@ -14,6 +14,8 @@ import type {
   NoticeQueue,
   PassLeaseStore,
   ReconcileQueue,
+  SessionRevocations,
+  SignInFailureStore,
   RemovalConfirmationStore,
   SettingsStore,
   StatusSummaryStore,
@@ -29,6 +31,7 @@ import { createWriterRegistry } from './graphWriters';
 import { createIncidentStore } from './incidents';
 import { createMailLog } from './mailLog';
 import { createPassLeaseStore } from './passLeases';
+import { createSessionRevocations, createSignInFailureStore } from './sessions';
 import { createMailHealthStore, createSettingsStore } from './settings';
 import type { WriterRegistry } from '../graph/share';
 import { createRemovalConfirmationStore, createStatusSummaryStore } from './statusSummaries';
@@ -54,6 +57,10 @@ export interface Storage {
   userState: UserStateStore;
   subscriptions: SubscriptionStore;
   audit: AuditLog;
+  /** signed-out admin sessions */
+  sessionRevocations: SessionRevocations;
+  /** failed sign-ins per username and per client address */
+  signInFailures: SignInFailureStore;
   reconcileQueue: ReconcileQueue;
   changeQueue: ChangeQueue;
   /** data sync (Outlook events → Vantagepoint activities) */
@@ -122,6 +129,8 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     userState: createUserStateStore(tables.userState),
     subscriptions: createSubscriptionStore(tables.subscriptions, tables.subscriptionIndex),
     audit: createAuditLog(tables.audit),
+    sessionRevocations: createSessionRevocations(tables.sessions),
+    signInFailures: createSignInFailureStore(tables.sessions),
     reconcileQueue: createReconcileQueue(reconcile),
     changeQueue: createChangeQueue(changes),
     activityLinks: createActivityLinkStore(tables.activityLinks),

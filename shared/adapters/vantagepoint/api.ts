@@ -1,4 +1,5 @@
 import { ServiceUnavailableError } from '../../errors';
+import { restErrorOf } from './wire';
 
 /** Vantagepoint calls that take longer than this are treated as Vantagepoint being unavailable. */
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -33,7 +34,7 @@ export class VantagepointApi {
     });
   }
 
-  /** `GET /api{path}` with a bearer token. */
+  /** `GET /api{path}` with a bearer token (the path may carry a query). */
   get(path: string, bearerToken: string): Promise<ApiResponse> {
     return this.send(path, { method: 'GET', headers: { authorization: `Bearer ${bearerToken}`, accept: 'application/json' } });
   }
@@ -77,11 +78,10 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** The `{message, detail}` of a Vantagepoint REST error, for messages to operators. */
+/** The `{message, detail}` of a Vantagepoint REST error (any casing), for messages to operators. */
 export function restDetail(body: unknown): string {
-  if (typeof body !== 'object' || body === null) return '';
-  const { message, detail } = body as { message?: unknown; detail?: unknown };
-  const parts = [message, detail].filter((p): p is string => typeof p === 'string' && p.length > 0);
+  const error = restErrorOf(body);
+  const parts = error ? [error.message, error.detail].filter((p) => p.length > 0) : [];
   return parts.length > 0 ? `: ${parts.join(' — ')}` : '';
 }
 

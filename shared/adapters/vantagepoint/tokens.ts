@@ -123,6 +123,7 @@ export class ServiceTokens {
       this.lastError = null;
       return held.accessToken;
     } catch (err) {
+      if (err instanceof TokenRejectedError) this.held = undefined;
       this.lastError = describeError(err);
       throw err;
     }
@@ -143,23 +144,31 @@ export class ServiceTokens {
       try {
         return await this.refreshGrant(held.refreshToken, credentials);
       } catch (err) {
-        // an expired or revoked refresh token is normal: fall back to the password grant
-        if (!(err instanceof TokenRejectedError && err.oauthError === 'invalid_grant')) throw err;
+        // Any refusal (expired or revoked refresh token, a server that does not do refresh grants,
+        // an answer that is not OAuth at all) drops the held tokens and falls back once to the
+        // password grant; only an unreachable server is passed on as it is.
+        if (!(err instanceof TokenRejectedError)) throw err;
+        this.held = undefined;
       }
     }
     return this.passwordGrant(credentials);
   }
 
   private passwordGrant(credentials: Credentials): Promise<HeldToken> {
-    return this.request('password', credentials, {
+    return this.request('password', credentials, this.passwordForm(this.config.VANTAGEPOINT_SERVICE_USERNAME, credentials.password, credentials));
+  }
+
+  /** "Get an Access Token": the password grant's form fields, exactly as Deltek names them. */
+  private passwordForm(username: string, password: string, credentials: Credentials): Record<string, string> {
+    return {
       grant_type: 'password',
-      Username: this.config.VANTAGEPOINT_SERVICE_USERNAME,
-      Password: credentials.password,
+      Username: username,
+      Password: password,
       Integrated: 'N',
       database: this.config.VANTAGEPOINT_DATABASE,
       Client_Id: this.config.VANTAGEPOINT_CLIENT_ID,
       client_secret: credentials.clientSecret,
-    });
+    };
   }
 
   private refreshGrant(refreshToken: string, credentials: Credentials): Promise<HeldToken> {
@@ -168,7 +177,27 @@ export class ServiceTokens {
       refresh_token: refreshToken,
       client_id: this.config.VANTAGEPOINT_CLIENT_ID,
       client_secret: credentials.clientSecret,
+      database: this.config.VANTAGEPOINT_DATABASE,
     });
+  }
+
+  /**
+   * A person's own password grant (sign-in), with the service's API Authorization client. Proves
+   * the password; the tokens it yields are dropped. A refusal for a possibly rotated client secret
+   * is retried once with a freshly read secret. Throws TokenRejectedError (invalid_grant: wrong
+   * username or password).
+   */
+  async userPasswordGrant(username: string, password: string): Promise<void> {
+    const attempt = async (fresh: boolean) => {
+      const credentials = await this.readCredentials(fresh);
+      await this.request('password', credentials, this.passwordForm(username, password, credentials));
+    };
+    try {
+      await attempt(false);
+    } catch (err) {
+      if (!(err instanceof TokenRejectedError && err.oauthError === 'invalid_client')) throw err;
+      await attempt(true);
+    }
   }
 
   private async request(grant: Grant, credentials: Credentials, form: Record<string, string>): Promise<HeldToken> {

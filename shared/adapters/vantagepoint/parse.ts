@@ -1,0 +1,32 @@
+import { ServiceUnavailableError } from '../../errors';
+import { restDetail, type ApiResponse } from './api';
+import { singleRecord } from './wire';
+
+interface Schema<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false };
+}
+
+function requireOk(response: ApiResponse, what: string): void {
+  if (response.status !== 200) {
+    throw new ServiceUnavailableError('vantagepoint', `Vantagepoint answered ${response.status} to ${what}${restDetail(response.body)}.`);
+  }
+}
+
+/** A 200 with the expected shape; anything else from Vantagepoint is an outage for our purposes. */
+export function parseOk<T>(response: ApiResponse, schema: Schema<T>, what: string): T {
+  requireOk(response, what);
+  const parsed = schema.safeParse(response.body);
+  if (!parsed.success) throw new ServiceUnavailableError('vantagepoint', `Vantagepoint's answer to ${what} has an unexpected shape.`);
+  return parsed.data;
+}
+
+/** A single-record look-up: an array of one (Deltek's "Responses"), or an object; `[]` → null. */
+export function parseSingle<T>(response: ApiResponse, schema: Schema<T>, what: string): T | null {
+  requireOk(response, what);
+  const single = singleRecord(response.body);
+  if ('malformed' in single) throw new ServiceUnavailableError('vantagepoint', `Vantagepoint's answer to ${what} is not a record.`);
+  if (!single.found) return null;
+  const parsed = schema.safeParse(single.record);
+  if (!parsed.success) throw new ServiceUnavailableError('vantagepoint', `Vantagepoint's answer to ${what} has an unexpected shape.`);
+  return parsed.data;
+}
