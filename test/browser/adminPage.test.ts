@@ -22,6 +22,7 @@ let admin: Api;
 let pageUrl: string;
 
 beforeAll(async () => {
+  // connect-service (a local administrator with an employee email) is the second administrator.
   [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
   admin = api(stack, await adminToken(stack));
   pageUrl = `${stack.baseUrl}/connect-admin/`;
@@ -43,11 +44,18 @@ async function createGroup(prefix: string, members: string[] = []): Promise<Grou
   return res.body;
 }
 
-/** Opens the page signed in as `username`, with the session the embedding form would hand over. */
+/**
+ * Opens the page and signs in through its form as `username`: the session cookie then carries
+ * every call and each change sends the session's CSRF token, as for a person at the page.
+ */
 async function signedIn(viewport = DESKTOP, username = 'admin') {
   const session = await newContext(browser, viewport);
-  await session.page.goto(`${pageUrl}#token=${encodeURIComponent(await adminToken(stack, username))}`);
-  await session.page.getByRole('navigation', { name: 'Connect Administration' }).waitFor();
+  const { page } = session;
+  await page.goto(pageUrl);
+  await page.getByRole('textbox', { name: 'User name' }).fill(username);
+  await page.getByLabel('Password').fill(username);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Connect Administration' }).waitFor();
   return session;
 }
 
@@ -69,6 +77,52 @@ it('asks for a sign-in first', async () => {
   expect(await seriousViolations(page)).toEqual([]);
   await screenshot(page, 'sign-in');
   expect(problems).toEqual([]);
+  await context.close();
+});
+
+it('signs in with a Vantagepoint user name and password, keeps the session across a reload, and signs out', async () => {
+  const { context, page, problems } = await newContext(browser);
+  await page.goto(pageUrl);
+  await page.getByRole('textbox', { name: 'User name' }).fill('admin');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const refusal = page.getByRole('alert');
+  await refusal.waitFor();
+  expect(await refusal.innerText()).toMatch(/Unauthorized/);
+
+  await page.getByLabel('Password').fill('admin');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('Signed in as').waitFor();
+  expect(await page.locator('.topbar-name').innerText()).toMatch(/admin/);
+  // The page never holds the session token itself: the HttpOnly cookie does.
+  expect(await page.evaluate('document.cookie')).toBe('');
+  expect(await page.evaluate('JSON.stringify(Object.assign({}, sessionStorage, localStorage))')).toBe('{}');
+
+  // After a reload the cookie still carries the session, and a change carries the CSRF token.
+  await page.reload();
+  await page.getByText('Signed in as').waitFor();
+  const id = uniqueId('cookie');
+  await tab(page, 'Groups').click();
+  await page.getByRole('button', { name: 'New group' }).click();
+  const form = page.getByRole('dialog', { name: 'New group' });
+  await form.getByRole('textbox', { name: 'External ID' }).fill(id);
+  await form.getByRole('textbox', { name: 'Name' }).fill(`Cookie ${id.slice(-4)}`);
+  await form.getByRole('button', { name: 'Create group' }).click();
+  await row(page, id).waitFor();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You have signed out.').waitFor();
+  await page.reload();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+it('takes over a session the embedding form hands over in the URL fragment, without keeping it in the URL', async () => {
+  const { context, page } = await newContext(browser);
+  await page.goto(`${pageUrl}#token=${encodeURIComponent(await adminToken(stack))}`);
+  await page.getByText('Signed in as').waitFor();
+  expect(page.url()).not.toContain('token=');
   await context.close();
 });
 

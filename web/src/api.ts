@@ -7,7 +7,6 @@ import type { Group, Problem } from './types';
 
 /** The page is served at {prefix}/connect-admin/, the API is {prefix}/. */
 const API_BASE = new URL('../', window.location.href);
-const TOKEN_KEY = 'connect-admin.session';
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly problem: Problem) {
@@ -16,40 +15,32 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Who is signed in. The HttpOnly session cookie carries the session itself (the page never
+ * sees it); the page keeps only the csrfToken, in memory, and sends it on every write.
+ * `token` is set only when an embedding page handed a session over (#token=…), because a
+ * frame inside another site does not get the SameSite=Strict cookie: it is kept in memory,
+ * never stored.
+ */
 export interface Session {
-  token: string | null;
-  expiresAt: string | null;
   username: string;
+  expiresAt: string | null;
+  csrfToken: string | null;
+  token: string | null;
 }
 
-let session: Session | null = readStoredSession();
+interface SessionAnswer {
+  expiresAt: string | null;
+  csrfToken: string | null;
+  token?: string;
+  user?: { username?: string };
+}
+
+let session: Session | null = null;
 let onSignedOut: (message: string) => void = () => undefined;
-
-/** Kept per tab (sessionStorage), so closing the tab ends it; the HttpOnly cookie covers reloads as well. */
-function readStoredSession(): Session | null {
-  try {
-    const raw = window.sessionStorage.getItem(TOKEN_KEY);
-    if (!raw) return null;
-    const parsed = JSON.parse(raw) as Session;
-    if (parsed.expiresAt && Date.parse(parsed.expiresAt) <= Date.now()) return null;
-    return parsed;
-  } catch {
-    return null;
-  }
-}
 
 export function currentSession(): Session | null {
   return session;
-}
-
-export function setSession(next: Session | null): void {
-  session = next;
-  try {
-    if (next) window.sessionStorage.setItem(TOKEN_KEY, JSON.stringify(next));
-    else window.sessionStorage.removeItem(TOKEN_KEY);
-  } catch {
-    // storage may be disabled in a sandboxed frame: the in-memory session still works
-  }
 }
 
 export function whenSignedOut(handler: (message: string) => void): void {
@@ -57,22 +48,58 @@ export function whenSignedOut(handler: (message: string) => void): void {
 }
 
 /**
- * The embedding Vantagepoint form can hand over the session it already holds in the URL
+ * The embedding Vantagepoint form can hand over a session it already holds in the URL
  * fragment (#token=…): fragments never reach a server or a log. Taken once, then removed.
  */
-export function adoptFragmentToken(): boolean {
+function takeFragmentToken(): string | null {
   const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
-  if (!match?.[1]) return false;
-  const token = decodeURIComponent(match[1]);
+  if (!match?.[1]) return null;
   window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}#/dashboard`);
-  setSession({ token, expiresAt: null, username: '' });
-  return true;
+  return decodeURIComponent(match[1]);
+}
+
+const toSession = (answer: SessionAnswer, token: string | null, fallbackName = ''): Session => ({
+  username: answer.user?.username ?? fallbackName,
+  expiresAt: answer.expiresAt,
+  csrfToken: answer.csrfToken,
+  token,
+});
+
+/** On load: a handed-over session, or the cookie's (GET /api/session); null means sign in. */
+export async function resumeSession(): Promise<Session | null> {
+  const handedOver = takeFragmentToken();
+  if (handedOver) session = { username: '', expiresAt: null, csrfToken: null, token: handedOver };
+  try {
+    const { data } = await call<SessionAnswer>('GET', 'session', { quiet: true });
+    session = toSession(data, handedOver);
+  } catch (err) {
+    // A service without GET /api/session still accepts a handed-over token on every other call.
+    if (!(handedOver && err instanceof ApiError && (err.status === 404 || err.status === 405))) session = null;
+  }
+  return session;
+}
+
+export async function signIn(username: string, password: string): Promise<Session> {
+  const { data } = await call<SessionAnswer>('POST', 'session', { body: { username, password }, quiet: true });
+  // The cookie now carries the session; the token itself is not kept.
+  session = toSession(data, null, username);
+  return session;
+}
+
+export async function signOut(): Promise<void> {
+  try {
+    await call('DELETE', 'session', { quiet: true });
+  } finally {
+    session = null;
+  }
 }
 
 export interface CallOptions {
   body?: unknown;
   ifMatch?: string;
   signal?: AbortSignal;
+  /** a 401 is the caller's to handle (sign-in), not "your session ended" */
+  quiet?: boolean;
 }
 
 export interface Answer<T> {
@@ -84,6 +111,7 @@ export interface Answer<T> {
 export async function call<T>(method: string, path: string, options: CallOptions = {}): Promise<Answer<T>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (session?.token) headers.authorization = `Bearer ${session.token}`;
+  else if (session?.csrfToken && method !== 'GET') headers['x-csrf-token'] = session.csrfToken;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.ifMatch) headers['if-match'] = options.ifMatch;
   let res: Response;
@@ -103,8 +131,8 @@ export async function call<T>(method: string, path: string, options: CallOptions
   const json = text ? safeJson(text) : undefined;
   if (!res.ok) {
     const problem = toProblem(res, json);
-    if (res.status === 401 && !path.startsWith('session')) {
-      setSession(null);
+    if (res.status === 401 && !options.quiet) {
+      session = null;
       onSignedOut(problem.detail || 'Your session has ended. Sign in again.');
     }
     throw new ApiError(res.status, problem);

@@ -1,7 +1,7 @@
 import './app.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { adoptFragmentToken, call, currentSession, setSession, whenSignedOut, type Session } from './api';
+import { resumeSession, signOut as endSession, whenSignedOut, type Session } from './api';
 import { Dashboard } from './views/Dashboard';
 import { GroupPage } from './views/GroupPage';
 import { Groups } from './views/Groups';
@@ -41,7 +41,7 @@ const TABS = [
 const TITLES: Record<Route['tab'], string> = { dashboard: 'Dashboard', groups: 'Groups', group: 'Group', users: 'Users', settings: 'Settings' };
 
 function App() {
-  const [session, setSessionState] = useState<Session | null>(() => (adoptFragmentToken(), currentSession()));
+  const [session, setSessionState] = useState<Session | null | undefined>(undefined);
   const [notice, setNotice] = useState<string | null>(null);
   const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
 
@@ -52,6 +52,7 @@ function App() {
       setNotice(message);
       setSessionState(null);
     });
+    void resumeSession().then(setSessionState);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
 
@@ -61,13 +62,21 @@ function App() {
 
   async function signOut() {
     try {
-      await call('DELETE', 'session');
+      await endSession();
+      setNotice('You have signed out.');
     } catch {
-      // the local session ends whatever the service answers
+      // The page forgets the session whatever the service answered.
+      setNotice('You have signed out of this page. The service could not be told; the session ends when it expires.');
     }
-    setSession(null);
-    setNotice('You have signed out.');
     setSessionState(null);
+  }
+
+  if (session === undefined) {
+    return (
+      <p class="muted loading boot" role="status">
+        Loading Connect Administration…
+      </p>
+    );
   }
 
   if (!session) {

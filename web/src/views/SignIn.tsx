@@ -1,12 +1,6 @@
 import { useState } from 'preact/hooks';
-import { call, setSession, type Session } from '../api';
+import { signIn, type Session } from '../api';
 import { ProblemAlert } from '../components';
-
-interface SessionAnswer {
-  token: string;
-  expiresAt: string;
-  user?: { username?: string; name?: string; displayName?: string };
-}
 
 /** Sign-in with the administrator's Vantagepoint user name and password (POST /api/session). */
 export function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (s: Session) => void }) {
@@ -20,9 +14,7 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
     setBusy(true);
     setError(null);
     try {
-      const { data } = await call<SessionAnswer>('POST', 'session', { body: { username, password } });
-      const session: Session = { token: data.token, expiresAt: data.expiresAt, username: data.user?.username ?? username };
-      setSession(session);
+      const session = await signIn(username, password);
       setPassword('');
       onSignedIn(session);
     } catch (err) {
