@@ -169,7 +169,29 @@ export function createMemberStore(members: TableClient, memberships: TableClient
       throw err;
     }
     await leaveOldGroups(claimed);
-    return chunkMembers.map((m, i) => outcomeOf(m.employeeId, claimed[i] as Claim, before.get(m.employeeId) ?? null));
+    const lost = await dropRowsWhoseClaimMoved(groupId, accepted);
+    return chunkMembers.map((m, i) => {
+      const otherGroupId = lost.get(m.employeeId);
+      return otherGroupId ? { employeeId: m.employeeId, outcome: 'conflict' as const, otherGroupId } : outcomeOf(m.employeeId, claimed[i] as Claim, before.get(m.employeeId) ?? null);
+    });
+  }
+
+  /**
+   * A concurrent move can take a claim between this add's claim and its row write (and its
+   * leaveOldGroups ran before our row existed). The claim is the source of truth, so the row
+   * written here is stray: it is deleted at once, if still the one this add wrote.
+   */
+  async function dropRowsWhoseClaimMoved(groupId: string, written: Map<string, Member>): Promise<Map<string, string>> {
+    const ids = [...written.keys()];
+    const holders = await mapLimited(ids, (id) => claims.claimedGroup(id), CONCURRENCY);
+    const lost = new Map<string, string>();
+    ids.forEach((id, i) => {
+      const holder = holders[i];
+      if (holder && holder !== groupId) lost.set(id, holder);
+    });
+    if (lost.size === 0) return lost;
+    await mutate(groupId, [...lost.keys()], (stored, id) => (stored && stored.checkedAt === written.get(id)?.checkedAt ? 'delete' : null));
+    return lost;
   }
 
   /**

@@ -88,8 +88,8 @@ export function OutboundIps({ addresses }: { addresses: string[] }) {
 }
 
 /**
- * Graph's health, when the status carries it (the Graph issue adds it); shown as sent,
- * since its shape is not part of the contract yet.
+ * Graph access (the GRAPH_ACCESS check of connect status: the organisation-level breaker);
+ * its cause and since-when are shown as sent.
  */
 export function GraphHealth({ graph }: { graph: unknown }) {
   if (!graph || typeof graph !== 'object') return null;

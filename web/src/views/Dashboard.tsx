@@ -36,7 +36,7 @@ export function Dashboard() {
           <div class="grid-2">
             <OrganisationChecks checks={s.organisation} />
             <CredentialCard credential={s.credential} onRefreshed={() => status.reload()} />
-            <GraphHealth graph={(s as { graph?: unknown }).graph} />
+            <GraphHealth graph={s.checks.find((c) => c.code === 'GRAPH_ACCESS')} />
             <OutboundIps addresses={s.outboundIpAddresses} />
           </div>
         </>
