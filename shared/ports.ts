@@ -101,6 +101,8 @@ export interface StatusSummary {
   switchAt: string;
   /** set when the mass-removal guard stopped the group's last pass (a completed pass clears it) */
   hold?: GroupHold | null | undefined;
+  /** when the pass that counted started: a pass that started earlier never overwrites a later one's counts */
+  passStartedAt?: string | undefined;
 }
 
 /** The mass-removal guard's outcome for a group: written by the reconciler only. */
@@ -207,6 +209,8 @@ export interface ReconcileRequest {
   skipPrerequisiteRefresh?: boolean | undefined;
   /** the status counts accumulated by the earlier part of an interrupted group pass */
   partialCounts?: Record<string, number> | undefined;
+  /** when the group pass this continuation belongs to started (orders the passes' count writes) */
+  passStartedAt?: string | undefined;
   /** renew these subscriptions now whatever their expiry (reauthorizationRequired) */
   renewSubscriptionIds?: string[] | undefined;
   /** the provider removed these (subscriptionRemoved): forget and recreate them */

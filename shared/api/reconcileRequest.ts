@@ -12,6 +12,7 @@ export const ReconcileRequestMessage = z
     requestId: z.string().max(200),
     continuationToken: z.string().max(4096).optional(),
     passOf: z.string().max(64).optional(),
+    passStartedAt: z.string().max(64).optional(),
     skipPrerequisiteRefresh: z.boolean().optional(),
     partialCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
     renewSubscriptionIds: z.array(z.string().max(128)).max(10).optional(),

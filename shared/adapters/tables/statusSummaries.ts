@@ -19,11 +19,11 @@ export function createStatusSummaryStore(members: TableClient): StatusSummarySto
       const stored = json<Partial<StatusCounts>>(row, 'counts', {});
       const counts = Object.fromEntries(SYNC_STATUSES.map((s) => [s, stored[s] ?? 0])) as StatusCounts;
       const hold = json<GroupHold | null>(row, 'hold', null);
-      return { counts, computedAt: text(row, 'computedAt'), switchAt: text(row, 'switchAt'), ...(hold ? { hold } : {}) };
+      const passStartedAt = text(row, 'passStartedAt');
+      return { counts, computedAt: text(row, 'computedAt'), switchAt: text(row, 'switchAt'), ...(hold ? { hold } : {}), ...(passStartedAt ? { passStartedAt } : {}) };
     },
 
     async put(groupId, summary) {
-      // derived data, last writer wins: no ETag
       const entity = {
         partitionKey: checkKey('groupId', groupId),
         rowKey: STATUS_ROW,
@@ -31,9 +31,28 @@ export function createStatusSummaryStore(members: TableClient): StatusSummarySto
         computedAt: summary.computedAt,
         switchAt: summary.switchAt,
         ...(summary.hold ? { hold: JSON.stringify(summary.hold) } : {}),
+        ...(summary.passStartedAt ? { passStartedAt: summary.passStartedAt } : {}),
       };
       checkEntity(entity);
-      await storageCall('write status summary', () => members.upsertEntity(entity, 'Replace'));
+      if (!summary.passStartedAt) {
+        await storageCall('write status summary', () => members.upsertEntity(entity, 'Replace'));
+        return;
+      }
+      // Two passes of one group can overlap: the one that started later counted later, so an
+      // earlier pass finishing last must not put its older counts back (ETag-guarded).
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const row = await storageCall('read status summary', () => members.getEntity<Row>(entity.partitionKey, STATUS_ROW).then((r): Row | null => r), {
+          404: () => null,
+        });
+        const stored = row ? text(row, 'passStartedAt') : '';
+        if (stored && stored > summary.passStartedAt) return;
+        const written = await storageCall(
+          'write status summary',
+          () => (row ? members.updateEntity(entity, 'Replace', { etag: String(row.etag) }) : members.createEntity(entity)).then(() => true),
+          { 409: () => false, 412: () => false },
+        );
+        if (written) return;
+      }
     },
   };
 }

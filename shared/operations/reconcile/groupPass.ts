@@ -30,6 +30,7 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   let group = await deps.storage.groups.get(groupId);
   // A pass belongs to one position of the switch; a toggle since then starts a pass of its own.
   const passOf = request.passOf ?? group?.syncChangedAt;
+  const passStartedAt = request.passStartedAt ?? options.now().toISOString();
   const holder = `${request.requestId}|${passOf ?? ''}`;
   if (group && request.reason === 'sweep' && (await passRunning(deps, groupId, options))) {
     options.log('reconcile.group', { groupId, complete: false, skipped: 'a pass is running' });
@@ -74,6 +75,7 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
         ...(pageStart ? { continuationToken: pageStart } : {}),
         partialCounts: counts,
         passOf,
+        passStartedAt,
         ...(refresh ? {} : { skipPrerequisiteRefresh: true }),
       });
       options.log('reconcile.group', { groupId, complete: false, users, counts, deferred: runs.filter((r) => r.deferred).length });
@@ -86,7 +88,7 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
     // Re-read per page (one read per 100 members) so a long pass never acts on a stale switch.
     group = await deps.storage.groups.get(groupId);
     if (!token) {
-      if (group && group.syncChangedAt === passOf) await deps.storage.statusSummaries.put(groupId, { counts, computedAt: options.now().toISOString(), switchAt: passOf });
+      if (group && group.syncChangedAt === passOf) await deps.storage.statusSummaries.put(groupId, { counts, computedAt: options.now().toISOString(), switchAt: passOf, passStartedAt });
       await deps.storage.passLeases.release(groupId, holder);
       options.log('reconcile.group', { groupId, complete: true, users, counts });
       return { complete: true, users, counts };
@@ -100,6 +102,7 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
         continuationToken: token,
         partialCounts: counts,
         passOf,
+        passStartedAt,
         ...(refresh ? {} : { skipPrerequisiteRefresh: true }),
         ...(request.clearSuspensions ? { clearSuspensions: true } : {}),
       });
