@@ -72,7 +72,6 @@ function wallAsUtcMs(text: string): number {
   return Date.UTC(y, mo - 1, d, h, mi, s, ms);
 }
 
-/** Offset of an IANA zone at an instant, in ms (positive east of UTC). */
 /** Building a formatter is costly (tens of microseconds): one per zone is kept. */
 const FORMATTERS = new Map<string, Intl.DateTimeFormat>();
 function formatterFor(zone: string): Intl.DateTimeFormat {
@@ -93,6 +92,7 @@ function formatterFor(zone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+/** Offset of an IANA zone at an instant, in ms (positive east of UTC). */
 function zoneOffsetMs(zone: string, instantMs: number): number {
   const parts = formatterFor(zone).formatToParts(new Date(instantMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
