@@ -10,4 +10,4 @@ serve(api.toggleGroup, ({ params, body, ifMatch }, ctx, services) =>
 );
 serve(api.preflight, ({ params, query }, _ctx, services) => preflight(services, { groupId: params.groupId, ...query }));
 serve(api.forceGroupSync, ({ params }, ctx, services) => forceGroupSync(services, params.groupId, ctx));
-serve(api.confirmRemovals, ({ params }, ctx, services) => confirmRemovals(services, params.groupId, ctx));
+serve(api.confirmRemovals, ({ params, ifMatch }, ctx, services) => confirmRemovals(services, params.groupId, ctx, ifMatch));

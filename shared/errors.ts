@@ -60,8 +60,9 @@ export class ConflictError extends AppError {
   }
 }
 export class PreconditionFailedError extends AppError {
-  constructor(message = 'The resource was changed by someone else; re-read it and retry with its current ETag.') {
-    super(412, 'PRECONDITION_FAILED', message);
+  /** `resource` names what changed (e.g. `/api/groups/sales`), so a client knows what to re-read. */
+  constructor(message = 'The resource was changed by someone else; re-read it and retry with its current ETag.', resource?: string) {
+    super(412, 'PRECONDITION_FAILED', message, resource ? { resource } : {});
   }
 }
 export class PayloadTooLargeError extends AppError {

@@ -4,6 +4,7 @@
  * and real HTTP APIs (Vantagepoint, Microsoft Graph); locally the same adapters run
  * against Azurite and the project's emulators.
  */
+import type { DirectoryEntry } from './domain/employeeSearch';
 import type {
   AuditEntry,
   Caller,
@@ -283,6 +284,15 @@ export interface VantagepointDirectory {
   health(): CredentialHealth;
   /** Re-read the secret and re-acquire tokens now. */
   refreshCredentials(): Promise<CredentialHealth>;
+}
+
+/**
+ * The directory's whole employee list, for searching it: Vantagepoint documents no search
+ * parameter, so the adapter reads the paged list (GET /api/employee) and keeps it briefly.
+ */
+export interface EmployeeList {
+  /** Every employee with the facts the member prerequisites need; `readAt` says how old the copy is. */
+  employees(): Promise<{ entries: DirectoryEntry[]; readAt: string }>;
 }
 
 // ---------------------------------------------------------------- admin sessions

@@ -6,7 +6,7 @@ import { createStorage, storageTargetFromConfig, type Storage } from './adapters
 import { createVantagepointDirectory } from './adapters/vantagepoint';
 import { JoseSessionSigner } from './adapters/session/signer';
 import { graphAccessNotices } from './operations/incidents';
-import type { GraphAccessListener, Mailer, MailProvider, SecretSource, SessionSigner, VantagepointDirectory } from './ports';
+import type { EmployeeList, GraphAccessListener, Mailer, MailProvider, SecretSource, SessionSigner, VantagepointDirectory } from './ports';
 import { onceSucceeded } from './util/singleFlight';
 
 /** Everything an operation may reach, built once per process from the configuration. */
@@ -15,6 +15,8 @@ export interface Services {
   storage: Storage;
   secrets: SecretSource;
   directory: VantagepointDirectory;
+  /** the employee list behind search (the same Vantagepoint client, its own short-lived copy) */
+  employees: EmployeeList;
   /** the service's own admin session tokens */
   sessions: SessionSigner;
   mail: MailProvider;
@@ -39,11 +41,13 @@ async function build(): Promise<Services> {
   const secrets = createSecretSource(config);
   const storage = createStorage(storageTargetFromConfig(config));
   await storage.ensureReady();
+  const directory = createVantagepointDirectory(config, secrets);
   return {
     config,
     storage,
     secrets,
-    directory: createVantagepointDirectory(config, secrets),
+    directory,
+    employees: directory,
     sessions: new JoseSessionSigner(secrets, config.SESSION_SIGNING_KEYS_SECRET_NAME, config.SESSION_LIFETIME_MINUTES),
     // Graph's write limit is the tenant's: scaled-out instances split it between them.
     mail: createMailProvider(config, secrets, {

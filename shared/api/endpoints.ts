@@ -208,11 +208,24 @@ export const addMembers = admin({
   tag: 'Members',
   params: S.GroupParams,
   body: S.AddMembersBody,
+  ifMatch: true,
   responses: {
     200: { description: 'One result per id', schema: S.AddMembersResult },
     404: problem('GROUP_NOT_FOUND'),
     409: problem('MEMBER_IN_OTHER_GROUP (every id conflicted)'),
+    412: problem("If-Match (optional) is not the group's current ETag: the group changed since it was read; `resource` names it"),
   },
+});
+
+export const searchEmployees = admin({
+  name: 'employees-search',
+  method: 'GET',
+  route: 'employees',
+  summary:
+    "Find employees to add to a group by id, name or email (case- and accent-insensitive): each with the group they are in and a failing prerequisite. Searches Vantagepoint's employee list, read at most once a minute per instance",
+  tag: 'Members',
+  query: S.EmployeeSearchQuery,
+  responses: { 200: { description: 'The best matches', schema: S.EmployeeSearchResult } },
 });
 
 export const removeMember = admin({
@@ -222,7 +235,12 @@ export const removeMember = admin({
   summary: 'Remove a member (stops their sync)',
   tag: 'Members',
   params: S.MemberParams,
-  responses: { 204: { description: 'Removed' }, 404: problem('GROUP_NOT_FOUND or MEMBER_NOT_FOUND') },
+  ifMatch: true,
+  responses: {
+    204: { description: 'Removed' },
+    404: problem('GROUP_NOT_FOUND or MEMBER_NOT_FOUND'),
+    412: problem("If-Match (optional) is not the group's current ETag: the group changed since it was read; `resource` names it"),
+  },
 });
 
 export const toggleGroup = admin({
@@ -249,7 +267,9 @@ export const confirmRemovals = admin({
   summary: 'Release a group held by the mass-removal guard: the held removals go ahead (audited)',
   tag: 'Synchronization',
   params: S.GroupParams,
+  ifMatch: true,
   responses: {
+    412: problem("If-Match (optional) is not the group's current ETag: the group changed since it was read; `resource` names it"),
     202: { description: 'Confirmed; the reconciler carries out the removals', schema: S.ConfirmRemovalsResult },
     404: problem('GROUP_NOT_FOUND'),
     409: problem('GROUP_NOT_HELD: the group is not held'),
@@ -292,11 +312,16 @@ export const putUserSync = admin({
   name: 'users-sync-put',
   method: 'PUT',
   route: 'users/{employeeId}/sync',
-  summary: 'Personal switch (a disabled group overrides it)',
+  summary: "Personal switch (a disabled group overrides it). If-Match (optional): the view's `etag`, which names the switch's position",
   tag: 'Users',
   params: S.UserParams,
   body: S.SwitchBody,
-  responses: { 200: { description: 'The why view after the change', schema: S.UserSyncView }, 404: problem('USER_NOT_FOUND') },
+  ifMatch: true,
+  responses: {
+    200: { description: 'The why view after the change', schema: S.UserSyncView },
+    404: problem('USER_NOT_FOUND'),
+    412: problem('If-Match is not the personal switch as it is now: someone else changed it since it was read; `resource` names the user'),
+  },
 });
 
 export const forceUserSync = admin({
@@ -336,6 +361,7 @@ export const ALL_ENDPOINTS: Endpoint[] = [
   deleteGroup,
   listMembers,
   addMembers,
+  searchEmployees,
   removeMember,
   toggleGroup,
   confirmRemovals,

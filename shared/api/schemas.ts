@@ -82,6 +82,17 @@ export const AddMembersBody = z
   })
   .meta({ id: 'AddMembers' });
 
+export const EmployeeSearchQuery = z.object({
+  search: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .superRefine(visibleText)
+    .meta({ description: 'Text to find in the employee id, first or last name or email; case and accents ignored; every word must match' }),
+  top: z.coerce.number().int().min(1).max(50).default(20),
+});
+
 export const SwitchBody = z.strictObject({ enabled: z.boolean() }).meta({ id: 'Switch' });
 
 /** The Settings tab's notification list holds at most this many addresses. */
@@ -200,6 +211,28 @@ export const AddMembersResult = z
   })
   .meta({ id: 'AddMembersResult' });
 
+export const EmployeeSearchResult = z
+  .object({
+    items: z.array(
+      z.object({
+        employeeId: z.string(),
+        name: z.string(),
+        email: z.string(),
+        employeeStatus: z.string().meta({ description: 'Vantagepoint employee Status: A active, I inactive, T terminated' }),
+        groupId: z.string().nullable().meta({ description: 'the group this employee is a member of now; adding them elsewhere is a move' }),
+        groupName: z.string().nullable(),
+        prerequisite: z
+          .enum(MEMBER_PREREQUISITES)
+          .nullable()
+          .meta({ description: 'the first member prerequisite the directory says they fail (null: none known); the add re-checks each one' }),
+        message: z.string(),
+      }),
+    ),
+    total: z.number().int().meta({ description: 'how many employees matched; items holds the best `top` of them' }),
+    listedAt: z.string().meta({ description: "when this instance read Vantagepoint's employee list (searches share one read for a minute)" }),
+  })
+  .meta({ id: 'EmployeeSearchResult' });
+
 export const MemberPrerequisiteSummary = z
   .object({
     memberCount: z.number().int(),
@@ -303,6 +336,7 @@ export const UserSyncView = z
     ),
     lastErrors: z.array(z.object({ at: z.string(), resource: z.string(), code: z.string(), message: z.string() })),
     nextRetryAt: z.string().nullable(),
+    etag: z.string().meta({ description: 'names the personal switch\'s position; send it as If-Match on PUT .../sync (also the ETag header)' }),
     dataSync: z
       .object({
         created: z.number().int(),

@@ -9,3 +9,4 @@ export * from './guard';
 export * from './notices';
 export * from './graphAccess';
 export * from './employee';
+export * from './employeeSearch';

@@ -68,3 +68,12 @@ export function refusedCharacter(value: string): { index: number; description: s
   }
   return null;
 }
+
+/**
+ * The form people's search text and directory fields are compared in: case-folded (foldCase) and
+ * without accents, so "jose", "JOSÉ" and "Jose\u0301" find José. Accents are the combining marks
+ * left after canonical decomposition (NFD); letters that do not decompose (ø, ł, đ) stay as they are.
+ */
+export function foldForSearch(value: string): string {
+  return foldCase(value).normalize('NFD').replace(/\p{M}/gu, '');
+}

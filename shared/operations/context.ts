@@ -1,6 +1,7 @@
 import type { RequestContext } from '../http/endpoint';
 import type { AuditLog, ReconcileQueue, ReconcileRequest } from '../ports';
 import { describe } from '../http/endpoint';
+import { PreconditionFailedError } from '../errors';
 
 export type OperationContext = RequestContext;
 
@@ -39,6 +40,20 @@ export async function nudge(queue: ReconcileQueue, ctx: OperationContext, reques
   } catch (err) {
     ctx.log('reconcile.request_failed', { groupId: request.groupId, employeeId: request.employeeId, error: describe(err) });
     return false;
+  }
+}
+
+/**
+ * A membership change sent with If-Match names the group as the administrator saw it: a group
+ * renamed, toggled or being deleted since then refuses the change (412 naming the group) instead of
+ * applying it to a group the page no longer shows. Without If-Match (API clients) it goes ahead.
+ */
+export function requireGroupEtag(group: { id: string; etag: string }, ifMatch: string | null): void {
+  if (!etagMatches(ifMatch, group.etag)) {
+    throw new PreconditionFailedError(
+      `Group '${group.id}' was changed by someone else since it was read (its ETag is no longer ${ifMatch ?? ''}); re-read the group and decide again.`,
+      `/api/groups/${encodeURIComponent(group.id)}`,
+    );
   }
 }
 

@@ -5,7 +5,7 @@ import type { Member } from '../domain/model';
 import { ConflictError, NotFoundError } from '../errors';
 import type { EndpointResult } from '../http/endpoint';
 import type { Services } from '../services';
-import { actor, audit, groupScope, nudge, userScope, type OperationContext } from './context';
+import { actor, audit, groupScope, nudge, requireGroupEtag, userScope, type OperationContext } from './context';
 import { mapPage } from '../util/concurrency';
 import { loadUserSync } from './userSync';
 import { requireGroup } from './views';
@@ -19,10 +19,11 @@ type Deps = Pick<Services, 'storage' | 'directory' | 'config'>;
  */
 export async function addMembers(
   deps: Deps,
-  input: { groupId: string; body: z.output<typeof S.AddMembersBody> },
+  input: { groupId: string; body: z.output<typeof S.AddMembersBody>; ifMatch?: string | null },
   ctx: OperationContext,
 ): Promise<EndpointResult> {
   const group = await requireGroup(deps.storage, input.groupId);
+  requireGroupEtag(group, input.ifMatch ?? null);
   const ids = [...new Set(input.body.employeeIds)];
   const facts = await deps.directory.employeeFacts(ids);
   const at = ctx.now.toISOString();
@@ -68,8 +69,13 @@ export async function addMembers(
   };
 }
 
-export async function removeMember(deps: Deps, input: { groupId: string; employeeId: string }, ctx: OperationContext): Promise<EndpointResult> {
+export async function removeMember(
+  deps: Deps,
+  input: { groupId: string; employeeId: string; ifMatch?: string | null },
+  ctx: OperationContext,
+): Promise<EndpointResult> {
   const group = await requireGroup(deps.storage, input.groupId);
+  requireGroupEtag(group, input.ifMatch ?? null);
   const removed = await deps.storage.members.remove(group.id, input.employeeId);
   if (!removed) throw new NotFoundError('MEMBER_NOT_FOUND', `'${input.employeeId}' is not a member of group '${group.id}'.`);
   await audit(deps.storage.audit, ctx, {

@@ -1,7 +1,7 @@
 import { ConflictError } from '../errors';
 import type { EndpointResult } from '../http/endpoint';
 import type { Services } from '../services';
-import { actor, audit, groupScope, nudge, type OperationContext } from './context';
+import { actor, audit, groupScope, nudge, requireGroupEtag, type OperationContext } from './context';
 import { holdOf, loadGroupView, requireGroup, statusSummaryFor } from './views';
 
 type Deps = Pick<Services, 'storage'>;
@@ -11,8 +11,9 @@ type Deps = Pick<Services, 'storage'>;
  * only its own fact — the confirmation, naming the hold it releases — and nudges the
  * reconciler; the hold itself is the reconciler's, which lets the pass go on and clears it.
  */
-export async function confirmRemovals(deps: Deps, groupId: string, ctx: OperationContext): Promise<EndpointResult> {
+export async function confirmRemovals(deps: Deps, groupId: string, ctx: OperationContext, ifMatch: string | null = null): Promise<EndpointResult> {
   const group = await requireGroup(deps.storage, groupId);
+  requireGroupEtag(group, ifMatch);
   const hold = holdOf(group, await statusSummaryFor(deps.storage, group));
   if (!hold) throw new ConflictError('GROUP_NOT_HELD', `Group '${group.id}' is not held by the mass-removal guard: there is nothing to confirm.`);
   await deps.storage.removalConfirmations.put(group.id, { heldAt: hold.heldAt, by: actor(ctx), at: ctx.now.toISOString() });

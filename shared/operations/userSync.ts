@@ -4,7 +4,7 @@ import { NotFoundError, PreconditionFailedError, ConflictError } from '../errors
 import type { EndpointResult } from '../http/endpoint';
 import type { Services } from '../services';
 import { loadDataSyncView, type DataSyncView } from './dataSync/view';
-import { audit, groupScope, nudge, userScope, type OperationContext } from './context';
+import { audit, etagMatches, groupScope, nudge, userScope, type OperationContext } from './context';
 
 type Deps = Pick<Services, 'storage' | 'config'>;
 
@@ -19,6 +19,8 @@ export interface UserSyncView {
   subscriptions: Array<{ resource: string; id: string; expiresAt: string; createdAt: string; lastRenewedAt: string | null }>;
   lastErrors: UserState['lastErrors'];
   nextRetryAt: string | null;
+  /** the personal switch's validator (switchEtag): If-Match on PUT .../sync */
+  etag: string;
   /** Outlook meetings → Vantagepoint activities for this user (the data step); null in list views */
   dataSync?: DataSyncView | null;
 }
@@ -87,6 +89,7 @@ export async function loadUserSync(deps: Deps, employeeId: string, now: Date, kn
     })),
     lastErrors: facts.state?.lastErrors ?? [],
     nextRetryAt: facts.state?.nextRetryAt ?? null,
+    etag: switchEtag(facts.state?.userEnabled ?? true),
     ...(data ? { dataSync: data.view } : {}),
   };
 }
@@ -117,8 +120,10 @@ export async function updateUserState(
   for (let attempt = 1; ; attempt++) {
     const current = await deps.storage.userState.get(employeeId);
     const { etag: _etag, ...before } = current ?? { ...newUserState(employeeId, now), etag: null };
+    // Outside the retry: a change that refuses the state it read (a precondition) is not a race.
+    const next = change(before);
     try {
-      const after = await deps.storage.userState.save({ ...change(before), updatedAt: now.toISOString() }, current?.etag ?? null);
+      const after = await deps.storage.userState.save({ ...next, updatedAt: now.toISOString() }, current?.etag ?? null);
       return { before, after };
     } catch (err) {
       const raced = err instanceof PreconditionFailedError || err instanceof ConflictError;
@@ -127,8 +132,21 @@ export async function updateUserState(
   }
 }
 
+/**
+ * The ETag of `/users/{id}/sync` names the personal switch's position: the only fact a PUT there
+ * changes, and the administrator's alone. The reconciler's bookkeeping in the same row (failures,
+ * retries) changes often and must not refuse an administrator's switch, so the row's own ETag is
+ * not used. A switch turned off and on again in between looks unchanged: the PUT then applies to
+ * the position the administrator saw, which is what they decided on.
+ */
+export function switchEtag(userEnabled: boolean): string {
+  return userEnabled ? '"user-sync-on"' : '"user-sync-off"';
+}
+
+const withViewEtag = (status: number, view: UserSyncView): EndpointResult => ({ status, body: view, headers: { etag: view.etag } });
+
 export async function getUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<EndpointResult> {
-  return { status: 200, body: await loadUserSync(deps, employeeId, ctx.now) };
+  return withViewEtag(200, await loadUserSync(deps, employeeId, ctx.now));
 }
 
 async function requireKnownUser(deps: Deps, employeeId: string): Promise<string | null> {
@@ -140,9 +158,23 @@ async function requireKnownUser(deps: Deps, employeeId: string): Promise<string 
 }
 
 /** The personal switch. A disabled group still overrides it (resolveStatus), so users cannot bypass an emergency stop. */
-export async function putUserSync(deps: Deps, input: { employeeId: string; enabled: boolean }, ctx: OperationContext): Promise<EndpointResult> {
+export async function putUserSync(
+  deps: Deps,
+  input: { employeeId: string; enabled: boolean; ifMatch?: string | null },
+  ctx: OperationContext,
+): Promise<EndpointResult> {
   const groupId = await requireKnownUser(deps, input.employeeId);
-  const { before } = await updateUserState(deps, input.employeeId, ctx.now, (s) => ({ ...s, userEnabled: input.enabled }));
+  const ifMatch = input.ifMatch ?? null;
+  // Checked against the state this write reads (under its ETag), so no other switch slips in between.
+  const { before } = await updateUserState(deps, input.employeeId, ctx.now, (s) => {
+    if (!etagMatches(ifMatch, switchEtag(s.userEnabled))) {
+      throw new PreconditionFailedError(
+        `${input.employeeId}'s personal switch was changed by someone else since it was read (it is ${s.userEnabled ? 'on' : 'off'} now); re-read it and decide again.`,
+        `/api/users/${encodeURIComponent(input.employeeId)}/sync`,
+      );
+    }
+    return { ...s, userEnabled: input.enabled };
+  });
   if (before.userEnabled !== input.enabled) {
     await audit(deps.storage.audit, ctx, {
       action: 'user.sync',
@@ -153,7 +185,7 @@ export async function putUserSync(deps: Deps, input: { employeeId: string; enabl
     });
     await nudge(deps.storage.reconcileQueue, ctx, { employeeId: input.employeeId, reason: 'user.sync' });
   }
-  return { status: 200, body: await loadUserSync(deps, input.employeeId, ctx.now) };
+  return withViewEtag(200, await loadUserSync(deps, input.employeeId, ctx.now));
 }
 
 export async function forceUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<EndpointResult> {
@@ -168,5 +200,5 @@ export async function forceUserSync(deps: Deps, employeeId: string, ctx: Operati
     scopes: [userScope(employeeId), ...(groupId ? [groupScope(groupId)] : [])],
   });
   await nudge(deps.storage.reconcileQueue, ctx, { employeeId, reason: 'user.force' });
-  return { status: 202, body: await loadUserSync(deps, employeeId, ctx.now) };
+  return withViewEtag(202, await loadUserSync(deps, employeeId, ctx.now));
 }

@@ -1,7 +1,8 @@
 import type { Config } from '../../config';
 import type { Caller, EmployeeFacts } from '../../domain/model';
 import { ServiceUnavailableError } from '../../errors';
-import type { CredentialHealth, SecretSource, VantagepointDirectory } from '../../ports';
+import type { CredentialHealth, EmployeeList, SecretSource, VantagepointDirectory } from '../../ports';
+import { createEmployeeList } from './employeeList';
 import { restDetail, VantagepointApi, type ApiResponse } from './api';
 import { TtlCache } from './cache';
 import { CallerDirectory } from './callers';
@@ -33,12 +34,12 @@ interface UserAssociation {
   active: boolean;
 }
 
-export function createVantagepointDirectory(config: Config, secrets: SecretSource, options: VantagepointDirectoryOptions = {}): VantagepointDirectory {
+export function createVantagepointDirectory(config: Config, secrets: SecretSource, options: VantagepointDirectoryOptions = {}): VantagepointDirectory & EmployeeList {
   return new HttpVantagepointDirectory(config, secrets, options);
 }
 
 /** VantagepointDirectory over Vantagepoint's REST API (the emulator locally, the customer's installation in Azure). */
-class HttpVantagepointDirectory implements VantagepointDirectory {
+class HttpVantagepointDirectory implements VantagepointDirectory, EmployeeList {
   private readonly api: VantagepointApi;
   private readonly tokens: ServiceTokens;
   private readonly callers: CallerDirectory;
@@ -46,6 +47,7 @@ class HttpVantagepointDirectory implements VantagepointDirectory {
   private readonly loadUserIndexOnce = singleFlight(() => this.loadUserIndex());
   private readonly userPageSize: number;
   private readonly maxUserPages: number;
+  private readonly employeeList: EmployeeList;
 
   constructor(config: Config, secrets: SecretSource, options: VantagepointDirectoryOptions) {
     const now = options.now ?? Date.now;
@@ -62,6 +64,12 @@ class HttpVantagepointDirectory implements VantagepointDirectory {
       employee: (key) => this.employee(key),
       now,
     });
+    this.employeeList = createEmployeeList({ serviceGet: (path) => this.serviceGet(path), usersByEmployee: () => this.usersByEmployee(), now });
+  }
+
+  /** The whole employee list for search (employeeList.ts), cached briefly. */
+  employees(): ReturnType<EmployeeList['employees']> {
+    return this.employeeList.employees();
   }
 
   // ------------------------------------------------------------ callers
