@@ -1,4 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
+import { createStorage } from '../../shared/adapters/tables';
 import { DESKTOP, NARROW, launchBrowser, newContext, screenshot, seriousViolations } from '../support/browser';
 import { api, uniqueId, type Api, type GroupBody } from '../support/http';
 import { adminToken, startStack, type Stack } from '../support/stack';
@@ -8,8 +9,8 @@ import { adminToken, startStack, type Stack } from '../support/stack';
  * the local stack: the help topic's procedure (filter, Enable Synchronization on the row,
  * confirm), members settling with their reasons, adding and moving members, a second
  * administrator's stale ETag, and axe-core on every tab. Screenshots go to docs/img/.
- * Employees: E0060–E0067 meet every prerequisite; E0201/E0202 have no user record, E0207/E0209 no valid
- * email; E0222's mailbox is missing at the (emulated) provider.
+ * Employees: E0060–E0073 and E0080–E0084 meet every prerequisite; E0201/E0202 have no user record,
+ * E0207/E0209 no valid email; E0222's mailbox is missing at the (emulated) provider.
  */
 jest.setTimeout(120_000);
 
@@ -23,7 +24,9 @@ let pageUrl: string;
 
 beforeAll(async () => {
   // connect-service (a local administrator with an employee email) is the second administrator.
-  [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  // A caller check (and the user list behind member prerequisites) trusted for 1 s: the hold test
+  // changes users in Vantagepoint and the next pass must see it.
+  [stack, browser] = await Promise.all([startStack({ CALLER_CACHE_SECONDS: '1' }), launchBrowser()]);
   admin = api(stack, await adminToken(stack));
   pageUrl = `${stack.baseUrl}/connect-admin/`;
 });
@@ -331,6 +334,157 @@ it('works with the keyboard alone: Groups tab, filter, Enable Synchronization on
   await page.getByRole('dialog').waitFor({ state: 'detached' });
   expect((await admin.get<GroupBody>(`groups/${group.id}`)).body.sync).toBe('enabled');
   await context.close();
+});
+
+const memberIds = async (groupId: string) => (await admin.get<{ items: Array<{ employeeId: string }> }>(`groups/${groupId}/members`)).body.items.map((m) => m.employeeId).sort();
+
+it('adds members by search, ignoring case and accents, and moves one from another group, saying from which', async () => {
+  const from = await createGroup('archive', ['E0070']); // Umar Costa
+  const to = await createGroup('projects');
+  const { context, page, problems } = await signedIn();
+  await page.goto(`${pageUrl}#/groups/${to.id}/users`);
+  const search = page.getByRole('searchbox', { name: 'Search employees' });
+  const results = page.getByRole('list', { name: 'Matching employees' });
+
+  await search.fill('TARA cóstá');
+  await results.getByRole('button', { name: 'Add Tara Costa' }).click();
+  await page.getByText('1 member added.').waitFor();
+  await row(page, 'E0069').waitFor();
+  await results.locator('li', { hasText: 'E0069' }).getByText('Already in this group').waitFor();
+
+  await search.fill('umar costa');
+  const move = results.getByRole('button', { name: `Move from ${from.name}: Umar Costa` });
+  await move.waitFor();
+  expect(await move.innerText()).toBe(`Move from ${from.name}`);
+  expect(await seriousViolations(page)).toEqual([]);
+  await screenshot(page, 'group-users-search');
+  await move.click();
+  await page.getByText(`moved from ${from.id}`).waitFor();
+  await row(page, 'E0070').waitFor();
+  expect(await memberIds(from.id)).toEqual([]);
+  expect(await memberIds(to.id)).toEqual(['E0069', 'E0070']);
+
+  // A prerequisite the directory already tells is shown before adding.
+  await search.fill('E0201');
+  await results.getByText('No user record: would not be configured').waitFor();
+  await search.fill('nobody-has-this-name');
+  await page.getByText('No employee matches “nobody-has-this-name”.').waitFor();
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+it("refuses a member change after a second administrator changed the group, says who, and applies it only after a reload", async () => {
+  const group = await createGroup('audit', ['E0071']);
+  const { context, page, problems } = await signedIn();
+  await page.goto(`${pageUrl}#/groups/${group.id}/users`);
+  await row(page, 'E0071').waitFor();
+
+  // connect-service renames the group meanwhile (the page still holds the old ETag)…
+  const second = api(stack, await adminToken(stack, 'connect-service'));
+  expect((await second.patch(`groups/${group.id}`, { name: `${group.name} (renamed)` }, { headers: { 'if-match': group.etag } })).status).toBe(200);
+
+  // …so the first administrator's add is refused: nothing added, who and when shown.
+  await page.getByRole('textbox', { name: 'Add by employee ID' }).fill('E0072');
+  await page.getByRole('button', { name: 'Add members' }).click();
+  const notice = page.getByRole('alert').filter({ hasText: 'This group was changed by someone else' });
+  await notice.getByText('connect-service').waitFor();
+  expect(await memberIds(group.id)).toEqual(['E0071']);
+  await notice.getByRole('button', { name: 'Reload' }).click();
+  await page.getByRole('heading', { name: `${group.name} (renamed)`, level: 1 }).waitFor();
+
+  // Remove under the fresh ETag works; the same add again too.
+  await row(page, 'E0071').getByRole('button', { name: /^Remove / }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Remove member' }).click();
+  await row(page, 'E0071').waitFor({ state: 'detached' });
+  await page.getByRole('textbox', { name: 'Add by employee ID' }).fill('E0072');
+  await page.getByRole('button', { name: 'Add members' }).click();
+  await page.getByText('1 member added.').waitFor();
+  expect(await memberIds(group.id)).toEqual(['E0072']);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+it("says a personal switch was changed by someone else, reloads it, and does not overwrite it", async () => {
+  const group = await createGroup('personal', ['E0073']);
+  const { context, page, problems } = await signedIn();
+  await page.goto(`${pageUrl}#/users/E0073`);
+  await page.getByRole('button', { name: 'Turn personal sync off' }).waitFor();
+  // Another administrator turns it off, then on again would look unchanged: off is a real change.
+  expect((await admin.put(`users/E0073/sync`, { enabled: false })).status).toBe(200);
+  await page.getByRole('button', { name: 'Turn personal sync off' }).click();
+  const notice = page.getByRole('alert').filter({ hasText: 'Changed by someone else, reloaded' });
+  await notice.waitFor();
+  await notice.getByText(/shown as it is now \(off\)/).waitFor();
+  await page.getByRole('button', { name: 'Turn personal sync on' }).waitFor();
+  expect((await admin.get<{ userEnabled: boolean }>('users/E0073/sync')).body.userEnabled).toBe(false);
+  // From the reloaded view the change goes through.
+  await page.getByRole('button', { name: 'Turn personal sync on' }).click();
+  await page.getByText('Personal switch turned on.').waitFor();
+  expect((await admin.get<{ userEnabled: boolean }>('users/E0073/sync')).body.userEnabled).toBe(true);
+  const history = await admin.get<{ items: Array<{ action: string; by: string }> }>(`groups/${group.id}/history`);
+  expect(history.body.items.filter((e) => e.action === 'user.sync')).toHaveLength(2);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+/** Polls the API (a condition, not a duration) until `done` holds for the group, or SETTLE_MS passes. */
+async function until(groupId: string, done: (g: GroupBody & { hold: unknown }) => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + SETTLE_MS;
+  for (;;) {
+    const g = (await admin.get<GroupBody & { hold: unknown }>(`groups/${groupId}`)).body;
+    if (done(g)) return;
+    if (Date.now() > deadline) throw new Error(`${groupId} never ${what}: ${JSON.stringify(g)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+it('shows a group held by the mass-removal guard, and releases it with Confirm removals', async () => {
+  // Five active members; then Vantagepoint marks three of their users inactive at once.
+  const held = ['E0080', 'E0081', 'E0082'];
+  const username: Record<string, string> = { E0080: 'farid.dubois.0080', E0081: 'grace.dubois.0081', E0082: 'hiro.dubois.0082' };
+  const group = await createGroup('guarded', [...held, 'E0083', 'E0084']);
+  const enabled = await admin.put<{ group: GroupBody }>(`groups/${group.id}/sync`, { enabled: true }, { headers: { 'if-match': group.etag } });
+  expect(enabled.status).toBe(200);
+  await until(group.id, (g) => g.counts.active === 5, 'had five active members');
+  const settings = await admin.get<{ etag: string; massRemovalGuard: { percent: number; minimum: number } }>('connect/settings');
+  expect((await admin.put('connect/settings', { massRemovalGuard: { percent: 20, minimum: 1 } }, { headers: { 'if-match': settings.body.etag } })).status).toBe(200);
+  try {
+    for (const id of held) stack.vantagepoint.updateUser(username[id] ?? id, { Status: 'I' });
+    // The pass re-asks Vantagepoint about prerequisites older than an hour: make these an hour old.
+    const storage = createStorage({ connectionString: stack.env.AzureWebJobsStorage ?? '' });
+    const stored = await storage.members.list(group.id, { top: 100 });
+    const hourAgo = new Date(Date.now() - 2 * 3_600_000).toISOString();
+    await storage.members.updatePrerequisites(group.id, stored.items.map((m) => ({ ...m, checkedAt: hourAgo })));
+    expect((await admin.post(`groups/${group.id}/sync/force`)).status).toBe(202);
+    await until(group.id, (g) => g.hold !== null, 'was held');
+
+    const { context, page, problems } = await signedIn();
+    await page.goto(`${pageUrl}#/groups/${group.id}/users`);
+    const banner = page.getByRole('status').filter({ hasText: 'Held by the mass-removal guard' });
+    await banner.getByText('would take 3 people of 5 active members out of synchronization (the limit is 1). Nobody has been removed.').waitFor();
+    await banner.getByRole('list', { name: 'Held removals by reason' }).getByText('User inactive').waitFor();
+    await row(page, 'E0080').getByText('Active', { exact: true }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, 'group-hold');
+
+    await banner.getByRole('button', { name: 'Confirm removals' }).click();
+    const confirm = page.getByRole('dialog', { name: `Confirm removals for ${group.name}?` });
+    await confirm.getByText('3 people stop syncing').waitFor();
+    await confirm.getByRole('button', { name: 'Confirm removals' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    // The page watches by itself until the reconciler has carried the removals out.
+    await banner.waitFor({ state: 'detached', timeout: SETTLE_MS });
+    for (const id of held) await row(page, id).getByText('User inactive', { exact: true }).waitFor({ timeout: SETTLE_MS });
+    await row(page, 'E0083').getByText('Active', { exact: true }).waitFor();
+    const history = await admin.get<{ items: Array<{ action: string; by: string }> }>(`groups/${group.id}/history`);
+    expect(history.body.items.find((e) => e.action === 'group.confirm_removals')?.by).toBe('admin');
+    expect(problems).toEqual([]);
+    await context.close();
+  } finally {
+    for (const id of held) stack.vantagepoint.updateUser(username[id] ?? id, { Status: 'A' });
+    const now = await admin.get<{ etag: string }>('connect/settings');
+    await admin.put('connect/settings', { massRemovalGuard: settings.body.massRemovalGuard }, { headers: { 'if-match': now.body.etag } });
+  }
 });
 
 describe('every tab', () => {

@@ -36,3 +36,4 @@ export interface Problem {
 export type ConnectSettings = z.output<typeof S.ConnectSettings>;
 export type ConfirmRemovalsResult = z.output<typeof S.ConfirmRemovalsResult>;
 export type GroupHold = NonNullable<Group['hold']>;
+export type EmployeeSearchResult = z.output<typeof S.EmployeeSearchResult>;

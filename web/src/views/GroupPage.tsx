@@ -21,8 +21,10 @@ export function GroupPage({ groupId, sub }: { groupId: string; sub: string }) {
   const group = useLoad((signal) => get<Group>(groupPath(groupId), signal).then((a) => a.data), [groupId]);
   const [dialog, setDialog] = useState<'toggle' | 'edit' | null>(null);
   const [tick, setTick] = useState(0);
+  // After "Confirm removals" the reconciler carries them out and lifts the hold: watch until it has.
+  const [releasing, setReleasing] = useState(false);
   const g = group.data;
-  const settling = g ? isSettling(g) : false;
+  const settling = g ? isSettling(g) || (releasing && g.hold !== null) : false;
   const refresh = () => {
     group.reload();
     setTick((t) => t + 1);
@@ -70,7 +72,14 @@ export function GroupPage({ groupId, sub }: { groupId: string; sub: string }) {
             </div>
             <Counts counts={g.counts} />
           </section>
-          <HoldNotice group={g} onConfirmed={refresh} />
+          <HoldNotice
+            group={g}
+            releasing={releasing}
+            onConfirmed={() => {
+              setReleasing(true);
+              refresh();
+            }}
+          />
           <nav class="subtabs" aria-label={`${g.name} sections`}>
             <ul>
               {SUBTABS.map((t) => (

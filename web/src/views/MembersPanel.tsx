@@ -1,13 +1,15 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, get, groupPath, query } from '../api';
-import { Loading, Modal, Pager, ProblemAlert, StatusBadge } from '../components';
+import { ConflictNotice, Loading, Modal, Pager, ProblemAlert, StatusBadge } from '../components';
 import { plural, reasonLabel, STATUS_LABEL, STATUSES } from '../format';
 import { usePaged } from '../hooks';
 import type { AddMembersResult, Group, Member, Page } from '../types';
+import { EmployeeSearch } from './EmployeeSearch';
+import { useGuardedChange } from './groupDialogs';
 
 const parseIds = (text: string): string[] => [...new Set(text.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean))];
 
-/** Members with status and reason; add by employee id, move from another group, remove. */
+/** Members with status and reason; add by employee id or by search, move from another group, remove. */
 export function MembersPanel({ group, tick, onChanged }: { group: Group; tick: number; onChanged: () => void }) {
   const [status, setStatus] = useState('');
   const [removing, setRemoving] = useState<Member | null>(null);
@@ -40,7 +42,7 @@ export function MembersPanel({ group, tick, onChanged }: { group: Group; tick: n
         <AddMembers group={group} onChanged={() => (members.reload(), onChanged())} />
         <ProblemAlert error={members.error} />
         {!members.items && !members.error && <Loading what="members" />}
-        {members.items && members.items.length === 0 && <p class="empty">{status ? 'No member has this status.' : 'No members yet. Add some by employee ID.'}</p>}
+        {members.items && members.items.length === 0 && <p class="empty">{status ? 'No member has this status.' : 'No members yet. Add some by employee ID or search.'}</p>}
         {members.items && members.items.length > 0 && (
           <table class="table table-members">
             <thead>
@@ -105,35 +107,50 @@ export function MembersPanel({ group, tick, onChanged }: { group: Group; tick: n
   );
 }
 
+/**
+ * Adds by employee id or by search. Every add carries the group's ETag: when someone else changed
+ * the group since this page read it (412) nothing is added, and the notice says who and when.
+ */
 function AddMembers({ group, onChanged }: { group: Group; onChanged: () => void }) {
   const [text, setText] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const change = useGuardedChange(group);
   const [result, setResult] = useState<AddMembersResult | null>(null);
+  const [searched, setSearched] = useState(0);
 
   async function add(employeeIds: string[], move: boolean) {
-    setBusy(true);
-    setError(null);
-    try {
-      const { data } = await call<AddMembersResult>('POST', `${groupPath(group.id)}/members`, { body: { employeeIds, move } });
-      setResult(data);
-      if (!move) setText('');
-      onChanged();
-    } catch (err) {
-      // Every id already in another group: a 409 that still lists each one, so they can be moved.
-      const results = err instanceof ApiError && err.status === 409 ? (err.problem as { results?: AddMembersResult['results'] }).results : undefined;
-      if (results) {
-        setResult({ results, added: 0, conflicts: results.length, reconciliationRequested: false });
-        setError(null);
-      } else {
-        setError(err);
-        setResult(null);
+    setResult(null);
+    const answer = await change.run(async () => {
+      try {
+        return (await call<AddMembersResult>('POST', `${groupPath(group.id)}/members`, { body: { employeeIds, move }, ifMatch: group.etag })).data;
+      } catch (err) {
+        // Every id already in another group: a 409 that still lists each one, so they can be moved.
+        const results = err instanceof ApiError && err.status === 409 ? (err.problem as { results?: AddMembersResult['results'] }).results : undefined;
+        if (results) return { results, added: 0, conflicts: results.length, reconciliationRequested: false };
+        throw err;
       }
-    } finally {
-      setBusy(false);
+    });
+    if (!answer) return;
+    setResult(answer);
+    if (answer.added > 0) {
+      if (!move) setText('');
+      setSearched((v) => v + 1);
+      onChanged();
     }
   }
 
+  if (change.conflict !== undefined) {
+    return (
+      <div class="add-members">
+        <ConflictNotice
+          group={change.conflict}
+          onReload={() => {
+            change.reset();
+            onChanged();
+          }}
+        />
+      </div>
+    );
+  }
   const conflicts = result?.results.filter((r) => r.outcome === 'conflict') ?? [];
   return (
     <div class="add-members">
@@ -153,11 +170,12 @@ function AddMembers({ group, onChanged }: { group: Group; onChanged: () => void 
             One or more Vantagepoint employee IDs, separated by commas or spaces.
           </small>
         </label>
-        <button type="submit" class="btn btn-primary" disabled={busy}>
+        <button type="submit" class="btn btn-primary" disabled={change.busy}>
           Add members
         </button>
       </form>
-      <ProblemAlert error={error} />
+      <EmployeeSearch group={group} busy={change.busy} version={searched} onAdd={(id, move) => void add([id], move)} />
+      <ProblemAlert error={change.error} />
       {result && (
         <div class="results" role="status">
           <p>
@@ -172,7 +190,7 @@ function AddMembers({ group, onChanged }: { group: Group; onChanged: () => void 
                 {r.outcome === 'conflict' && r.otherGroupId ? `already in group ${r.otherGroupId}. ` : ''}
                 {r.message}
                 {r.outcome === 'conflict' && (
-                  <button type="button" class="btn btn-secondary btn-small" disabled={busy} onClick={() => add([r.employeeId], true)}>
+                  <button type="button" class="btn btn-secondary btn-small" disabled={change.busy} onClick={() => add([r.employeeId], true)}>
                     Move to {group.name}
                   </button>
                 )}
@@ -186,35 +204,29 @@ function AddMembers({ group, onChanged }: { group: Group; onChanged: () => void 
 }
 
 function RemoveDialog({ group, member, onClose, onRemoved }: { group: Group; member: Member; onClose: () => void; onRemoved: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const change = useGuardedChange(group);
   async function confirm() {
-    setBusy(true);
-    setError(null);
-    try {
-      await call('DELETE', `${groupPath(group.id)}/members/${encodeURIComponent(member.employeeId)}`);
-      onRemoved();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    const done = await change.run(() => call('DELETE', `${groupPath(group.id)}/members/${encodeURIComponent(member.employeeId)}`, { ifMatch: group.etag }));
+    if (done) onRemoved();
   }
   return (
     <Modal title={`Remove ${member.name || member.employeeId}?`} onClose={onClose}>
-      <p>
+      {change.conflict !== undefined ? <ConflictNotice group={change.conflict} onReload={onRemoved} /> : null}
+      <p hidden={change.conflict !== undefined}>
         {member.name || member.employeeId} leaves {group.name}
         {group.sync === 'enabled' ? ' and stops syncing; their subscriptions are removed.' : '.'}
       </p>
-      <ProblemAlert error={error} />
-      <div class="modal-actions">
-        <button type="button" class="btn btn-secondary" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="button" class="btn btn-danger" disabled={busy} onClick={confirm}>
-          Remove member
-        </button>
-      </div>
+      <ProblemAlert error={change.error} />
+      {change.conflict === undefined && (
+        <div class="modal-actions">
+          <button type="button" class="btn btn-secondary" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="button" class="btn btn-danger" disabled={change.busy} onClick={confirm}>
+            Remove member
+          </button>
+        </div>
+      )}
     </Modal>
   );
 }

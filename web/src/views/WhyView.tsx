@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { call, get } from '../api';
+import { ApiError, call, get } from '../api';
 import { Check, Loading, ProblemAlert, StatusBadge } from '../components';
 import { when } from '../format';
 import { useLoad } from '../hooks';
@@ -17,17 +17,25 @@ export function WhyView({ employeeId, onChanged, compact = false }: { employeeId
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [note, setNote] = useState('');
+  const [stale, setStale] = useState(false);
 
   async function act(label: string, change: () => Promise<unknown>) {
     setBusy(true);
     setError(null);
+    setStale(false);
     try {
       await change();
       setNote(label);
       view.reload();
       onChanged?.();
     } catch (err) {
-      setError(err);
+      // 412: someone else turned the switch since this view was read. Nothing was changed; show
+      // the switch as it is now and let the administrator decide again.
+      if (err instanceof ApiError && err.status === 412) {
+        setNote('');
+        setStale(true);
+        view.reload();
+      } else setError(err);
     } finally {
       setBusy(false);
     }
@@ -97,6 +105,17 @@ export function WhyView({ employeeId, onChanged, compact = false }: { employeeId
         </>
       )}
       <ProblemAlert error={error} />
+      {stale && (
+        <div class="alert alert-warning" role="alert">
+          <div class="alert-body">
+            <strong class="alert-title">Changed by someone else, reloaded</strong>
+            <p>
+              Another administrator changed {employeeId}'s personal switch after this page read it. Your change was not applied; the switch
+              is shown as it is now ({v.userEnabled ? 'on' : 'off'}).
+            </p>
+          </div>
+        </div>
+      )}
       {note && (
         <p class="muted" role="status">
           {note}
@@ -107,7 +126,7 @@ export function WhyView({ employeeId, onChanged, compact = false }: { employeeId
           type="button"
           class="btn btn-secondary"
           disabled={busy}
-          onClick={() => act(`Personal switch turned ${v.userEnabled ? 'off' : 'on'}.`, () => call('PUT', userPath(employeeId), { body: { enabled: !v.userEnabled } }))}
+          onClick={() => act(`Personal switch turned ${v.userEnabled ? 'off' : 'on'}.`, () => call('PUT', userPath(employeeId), { body: { enabled: !v.userEnabled }, ifMatch: v.etag }))}
         >
           {v.userEnabled ? 'Turn personal sync off' : 'Turn personal sync on'}
         </button>

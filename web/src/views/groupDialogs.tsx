@@ -10,7 +10,7 @@ import type { ConfirmRemovalsResult, Group, Preflight, ToggleResult } from '../t
  * there first: the dialog then shows who and when (from the group as it is now) and
  * offers a reload instead of retrying over their change.
  */
-function useGuardedChange(group: Group) {
+export function useGuardedChange(group: Pick<Group, 'id'>) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [conflict, setConflict] = useState<Group | null | undefined>(undefined);
@@ -27,7 +27,9 @@ function useGuardedChange(group: Group) {
       setBusy(false);
     }
   }
-  return { busy, error, conflict, run };
+  /** back to editing after the page re-read the group */
+  const reset = () => setConflict(undefined);
+  return { busy, error, conflict, run, reset };
 }
 
 export function ToggleDialog({ group, onClose, onDone }: { group: Group; onClose: () => void; onDone: (g: Group) => void }) {
@@ -136,7 +138,7 @@ export function GroupForm({ group, onClose, onSaved }: { group: Group | null; on
   const [name, setName] = useState(group?.name ?? '');
   const [description, setDescription] = useState(group?.description ?? '');
   const [mailboxAccess, setMailboxAccess] = useState<string>(group?.mailboxAccess ?? 'office365');
-  const change = useGuardedChange(group ?? ({ id } as Group));
+  const change = useGuardedChange(group ?? { id });
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -237,23 +239,16 @@ export function DeleteDialog({ group, onClose, onDeleted }: { group: Group; onCl
  * The mass-removal guard stopped this group's pass: nobody is removed until an
  * administrator confirms (POST .../sync/confirm-removals), or a later check no longer sees it.
  */
-export function HoldNotice({ group, onConfirmed }: { group: Group; onConfirmed: () => void }) {
+export function HoldNotice({ group, releasing = false, onConfirmed }: { group: Group; releasing?: boolean; onConfirmed: () => void }) {
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const change = useGuardedChange(group);
   const hold = group.hold;
   if (!hold) return null;
   async function confirm() {
-    setBusy(true);
-    setError(null);
-    try {
-      await call<ConfirmRemovalsResult>('POST', `${groupPath(group.id)}/sync/confirm-removals`);
+    const done = await change.run(() => call<ConfirmRemovalsResult>('POST', `${groupPath(group.id)}/sync/confirm-removals`, { ifMatch: group.etag }));
+    if (done) {
       setOpen(false);
       onConfirmed();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
     }
   }
   const reasons = Object.entries(hold.byReason).filter(([, n]) => n > 0);
@@ -277,24 +272,39 @@ export function HoldNotice({ group, onConfirmed }: { group: Group; onConfirmed: 
         <p class="small">
           Held since {when(hold.heldAt)}; last seen {when(hold.checkedAt)}.
         </p>
+        {releasing && <p class="small">Confirmed: the removals are being carried out…</p>}
       </div>
-      <button type="button" class="btn btn-danger btn-small" onClick={() => setOpen(true)}>
-        Confirm removals
-      </button>
+      {!releasing && (
+        <button type="button" class="btn btn-danger btn-small" onClick={() => setOpen(true)}>
+          Confirm removals
+        </button>
+      )}
       {open && (
         <Modal title={`Confirm removals for ${group.name}?`} onClose={() => setOpen(false)}>
-          <p>
-            {plural(hold.count, 'person', 'people')} stop syncing and their subscriptions are removed. This is recorded in the group's activity.
-          </p>
-          <ProblemAlert error={error} />
-          <div class="modal-actions">
-            <button type="button" class="btn btn-secondary" onClick={() => setOpen(false)}>
-              Cancel
-            </button>
-            <button type="button" class="btn btn-danger" disabled={busy} onClick={confirm}>
-              Confirm removals
-            </button>
-          </div>
+          {change.conflict !== undefined ? (
+            <ConflictNotice
+              group={change.conflict}
+              onReload={() => {
+                setOpen(false);
+                onConfirmed();
+              }}
+            />
+          ) : (
+            <>
+              <p>
+                {plural(hold.count, 'person', 'people')} stop syncing and their subscriptions are removed. This is recorded in the group's activity.
+              </p>
+              <ProblemAlert error={change.error} />
+              <div class="modal-actions">
+                <button type="button" class="btn btn-secondary" onClick={() => setOpen(false)}>
+                  Cancel
+                </button>
+                <button type="button" class="btn btn-danger" disabled={change.busy} onClick={confirm}>
+                  Confirm removals
+                </button>
+              </div>
+            </>
+          )}
         </Modal>
       )}
     </div>
