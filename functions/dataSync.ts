@@ -1,7 +1,7 @@
 import '../shared/startup';
 import type { InvocationContext } from '@azure/functions';
-import { defineStorageQueue, QUEUES } from '../shared/functionRegistry';
-import { describe } from '../shared/http/endpoint';
+import { defineAppStart, defineStorageQueue, QUEUES } from '../shared/functionRegistry';
+import { describe, makeLog, processLog } from '../shared/logging';
 import { handleChangeMessage } from '../shared/operations/dataSync/consume';
 import { getDataSyncDeps } from '../shared/operations/dataSync/services';
 
@@ -13,7 +13,7 @@ defineStorageQueue('data-sync', {
   queueName: QUEUES.changes,
   connection: 'AzureWebJobsStorage',
   handler: async (message: unknown, context: InvocationContext) => {
-    const log = (event: string, fields: Record<string, unknown> = {}) => context.log(JSON.stringify({ event, invocationId: context.invocationId, function: context.functionName, ...fields }));
+    const log = makeLog(context, { invocationId: context.invocationId, function: context.functionName });
     const raw = typeof message === 'string' ? safeJson(message) : message;
     try {
       await handleChangeMessage(await getDataSyncDeps(log), raw, { log, now: () => new Date() });
@@ -23,6 +23,14 @@ defineStorageQueue('data-sync', {
       throw err; // the queue redelivers, then poisons after maxDequeueCount
     }
   },
+});
+
+// ACTIVITY_TYPE is looked up in Vantagepoint when the host starts (its outcome is logged and shown
+// by GET /api/connect/status), not only when the first change arrives.
+defineAppStart('data-sync.activity-type', async () => {
+  if (/^(true|1)$/i.test(process.env['AzureWebJobs.data-sync.Disabled'] ?? '')) return;
+  const deps = await getDataSyncDeps(processLog({ function: 'data-sync', phase: 'start-up' }));
+  await deps.activityType();
 });
 
 function safeJson(text: string): unknown {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type * as S from '../api/schemas';
 import { entryFacts, evaluateMember, indexEntries, searchEntries, type DirectoryEntry, type IndexedEntry } from '../domain';
-import type { EndpointResult } from '../http/endpoint';
+import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { mapLimited } from '../util/concurrency';
 
@@ -29,7 +29,7 @@ function indexOf(entries: DirectoryEntry[]): IndexedEntry[] {
  * them to a group: each with the group they are in now (a move then says from which) and the
  * member prerequisite they would fail, as far as the directory's list tells it. Reads only.
  */
-export async function searchEmployees(deps: Deps, query: z.output<typeof S.EmployeeSearchQuery>): Promise<EndpointResult> {
+export async function searchEmployees(deps: Deps, query: z.output<typeof S.EmployeeSearchQuery>): Promise<OperationResult> {
   const { entries, readAt } = await deps.employees.employees();
   const { items, total } = searchEntries(indexOf(entries), query.search, query.top);
   const groupIds = await mapLimited(items, (e) => deps.storage.members.groupOf(e.employeeId), MEMBERSHIP_READS);

@@ -3,7 +3,7 @@ import type * as S from '../api/schemas';
 import { withFacts } from '../domain';
 import type { Member } from '../domain/model';
 import { ConflictError, NotFoundError } from '../errors';
-import type { EndpointResult } from '../http/endpoint';
+import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { actor, audit, groupScope, nudge, requireGroupEtag, userScope, type OperationContext } from './context';
 import { mapPage } from '../util/concurrency';
@@ -21,7 +21,7 @@ export async function addMembers(
   deps: Deps,
   input: { groupId: string; body: z.output<typeof S.AddMembersBody>; ifMatch?: string | null },
   ctx: OperationContext,
-): Promise<EndpointResult> {
+): Promise<OperationResult> {
   const group = await requireGroup(deps.storage, input.groupId);
   requireGroupEtag(group, input.ifMatch ?? null);
   const ids = [...new Set(input.body.employeeIds)];
@@ -73,7 +73,7 @@ export async function removeMember(
   deps: Deps,
   input: { groupId: string; employeeId: string; ifMatch?: string | null },
   ctx: OperationContext,
-): Promise<EndpointResult> {
+): Promise<OperationResult> {
   const group = await requireGroup(deps.storage, input.groupId);
   requireGroupEtag(group, input.ifMatch ?? null);
   const removed = await deps.storage.members.remove(group.id, input.employeeId);
@@ -94,7 +94,7 @@ export async function listMembers(
   deps: Deps,
   input: { groupId: string; query: z.output<typeof S.ListMembersQuery> },
   ctx: OperationContext,
-): Promise<EndpointResult> {
+): Promise<OperationResult> {
   const group = await requireGroup(deps.storage, input.groupId);
   const page = await deps.storage.members.list(group.id, input.query);
   const viewed = await mapPage(page, async (member) => {

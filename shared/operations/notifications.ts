@@ -5,7 +5,7 @@ import type { Services } from '../services';
 import type { SubscriptionLookup } from '../ports';
 import { mapLimited } from '../util/concurrency';
 import { loadUserFacts, resolveUser, updateUserState } from './userSync';
-import type { RequestContext } from '../http/endpoint';
+import type { RequestContext } from '../logging';
 
 type Deps = Pick<Services, 'storage' | 'config'>;
 type Notification = z.infer<typeof GraphNotification>;

@@ -1,5 +1,5 @@
 import { ConflictError } from '../errors';
-import type { EndpointResult } from '../http/endpoint';
+import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { actor, audit, groupScope, nudge, requireGroupEtag, type OperationContext } from './context';
 import { holdOf, loadGroupView, requireGroup, statusSummaryFor } from './views';
@@ -11,7 +11,7 @@ type Deps = Pick<Services, 'storage'>;
  * only its own fact — the confirmation, naming the hold it releases — and nudges the
  * reconciler; the hold itself is the reconciler's, which lets the pass go on and clears it.
  */
-export async function confirmRemovals(deps: Deps, groupId: string, ctx: OperationContext, ifMatch: string | null = null): Promise<EndpointResult> {
+export async function confirmRemovals(deps: Deps, groupId: string, ctx: OperationContext, ifMatch: string | null = null): Promise<OperationResult> {
   const group = await requireGroup(deps.storage, groupId);
   requireGroupEtag(group, ifMatch);
   const hold = holdOf(group, await statusSummaryFor(deps.storage, group));

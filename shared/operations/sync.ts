@@ -1,9 +1,10 @@
 import { ACCESS_CAUSE_MESSAGES } from '../domain/graphAccess';
-import type { GraphAccess } from '../ports';
+import type { ActivityTypeCheck, GraphAccess } from '../ports';
+import { describe } from '../logging';
 import { currentGraphAccess } from './graphAccess';
 import type { Group, SyncSwitch } from '../domain/model';
 import { ConflictError, PreconditionFailedError, ServiceUnavailableError } from '../errors';
-import type { EndpointResult } from '../http/endpoint';
+import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { actor, audit, CONNECT_SCOPE, etagMatches, groupScope, nudge, type OperationContext } from './context';
 import { blockingFailures, memberPrerequisiteSummary, organisationPrerequisites, toPrerequisiteSummary } from './prerequisites';
@@ -11,7 +12,10 @@ import { requireGroup, statusSummaryFor, toGroupView } from './views';
 import { countStatusesOverall } from './statusCounts';
 
 type Deps = Pick<Services, 'config' | 'secrets' | 'directory' | 'storage'>;
-type StatusDeps = Deps & Pick<Services, 'mailer'>;
+type StatusDeps = Deps & Pick<Services, 'mailer'> & {
+  /** the data sync's ACTIVITY_TYPE look-up (memoised per process); absent → not reported */
+  activityType?: () => Promise<ActivityTypeCheck>;
+};
 
 const AFFECTED_PAGE = 20;
 /** Concurrent toggles without If-Match re-read and retry; each accepted change is audited once. */
@@ -26,7 +30,7 @@ export async function toggleGroupSync(
   deps: Deps,
   input: { groupId: string; enabled: boolean; ifMatch: string | null },
   ctx: OperationContext,
-): Promise<EndpointResult> {
+): Promise<OperationResult> {
   const target: SyncSwitch = input.enabled ? 'enabled' : 'disabled';
   let orgChecked = false;
   for (let attempt = 1; ; attempt++) {
@@ -102,11 +106,11 @@ async function toggleResponse(deps: Deps, group: Group, changed: boolean) {
   };
 }
 
-function withReconciliation(response: Awaited<ReturnType<typeof toggleResponse>>, requested: boolean): EndpointResult {
+function withReconciliation(response: Awaited<ReturnType<typeof toggleResponse>>, requested: boolean): OperationResult {
   return { ...response, body: { ...response.body, reconciliation: { requested } } };
 }
 
-export async function preflight(deps: Deps, input: { groupId: string; top: number; continuationToken?: string | undefined }): Promise<EndpointResult> {
+export async function preflight(deps: Deps, input: { groupId: string; top: number; continuationToken?: string | undefined }): Promise<OperationResult> {
   const group = await requireGroup(deps.storage, input.groupId);
   const [organisation, members] = await Promise.all([
     organisationPrerequisites(deps),
@@ -118,7 +122,7 @@ export async function preflight(deps: Deps, input: { groupId: string; top: numbe
   };
 }
 
-export async function connectStatus(deps: StatusDeps): Promise<EndpointResult> {
+export async function connectStatus(deps: StatusDeps): Promise<OperationResult> {
   const [organisation, overall, mail, syncIssues, graph] = await Promise.all([
     organisationPrerequisites(deps),
     countStatusesOverall(deps.storage),
@@ -126,12 +130,13 @@ export async function connectStatus(deps: StatusDeps): Promise<EndpointResult> {
     deps.storage.syncIssues.count(),
     currentGraphAccess(deps, true),
   ]);
+  const activityType = deps.activityType ? await deps.activityType().catch((err: unknown): ActivityTypeCheck => ({ known: 'unverifiable', message: describe(err) })) : null;
   const sender = deps.mailer?.sender ?? null;
   return {
     status: 200,
     body: {
       organisation,
-      checks: [graphAccessCheck(graph)],
+      checks: [graphAccessCheck(graph), ...(activityType ? [activityTypeCheck(deps.config.ACTIVITY_TYPE, activityType)] : [])],
       credential: deps.directory.health(),
       outboundIpAddresses: deps.config.OUTBOUND_IP_ADDRESSES,
       counts: overall.counts,
@@ -147,7 +152,7 @@ export async function connectStatus(deps: StatusDeps): Promise<EndpointResult> {
   };
 }
 
-export async function refreshCredentials(deps: Deps, ctx: OperationContext): Promise<EndpointResult> {
+export async function refreshCredentials(deps: Deps, ctx: OperationContext): Promise<OperationResult> {
   const before = deps.directory.health();
   const after = await deps.directory.refreshCredentials();
   await audit(deps.storage.audit, ctx, {
@@ -161,6 +166,13 @@ export async function refreshCredentials(deps: Deps, ctx: OperationContext): Pro
 }
 
 /** The breaker's state as the GRAPH_ACCESS check of the status endpoint. */
+function activityTypeCheck(type: string, check: ActivityTypeCheck) {
+  const ok = check.known === true;
+  const message = ok ? `Activity type '${type}' exists in Vantagepoint.` : check.known === false ? check.message : `Activity type '${type}' could not be checked: ${check.message}`;
+  const error = ok ? null : check.known === false ? 'UNKNOWN_ACTIVITY_TYPE' : 'UNVERIFIABLE';
+  return { code: 'ACTIVITY_TYPE' as const, ok, message, cause: null, error, since: null };
+}
+
 function graphAccessCheck(access: GraphAccess) {
   const ok = access.state === 'ok';
   const message = ok

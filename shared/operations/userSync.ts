@@ -1,7 +1,7 @@
 import { clearSuspension, resolveStatus } from '../domain';
 import type { Group, Member, UserState } from '../domain/model';
 import { NotFoundError, PreconditionFailedError, ConflictError } from '../errors';
-import type { EndpointResult } from '../http/endpoint';
+import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { loadDataSyncView, type DataSyncView } from './dataSync/view';
 import { audit, etagMatches, groupScope, nudge, userScope, type OperationContext } from './context';
@@ -143,9 +143,9 @@ export function switchEtag(userEnabled: boolean): string {
   return userEnabled ? '"user-sync-on"' : '"user-sync-off"';
 }
 
-const withViewEtag = (status: number, view: UserSyncView): EndpointResult => ({ status, body: view, headers: { etag: view.etag } });
+const withViewEtag = (status: number, view: UserSyncView): OperationResult => ({ status, body: view, headers: { etag: view.etag } });
 
-export async function getUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<EndpointResult> {
+export async function getUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<OperationResult> {
   return withViewEtag(200, await loadUserSync(deps, employeeId, ctx.now));
 }
 
@@ -162,7 +162,7 @@ export async function putUserSync(
   deps: Deps,
   input: { employeeId: string; enabled: boolean; ifMatch?: string | null },
   ctx: OperationContext,
-): Promise<EndpointResult> {
+): Promise<OperationResult> {
   const groupId = await requireKnownUser(deps, input.employeeId);
   const ifMatch = input.ifMatch ?? null;
   // Checked against the state this write reads (under its ETag), so no other switch slips in between.
@@ -188,7 +188,7 @@ export async function putUserSync(
   return withViewEtag(200, await loadUserSync(deps, input.employeeId, ctx.now));
 }
 
-export async function forceUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<EndpointResult> {
+export async function forceUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<OperationResult> {
   const groupId = await requireKnownUser(deps, employeeId);
   // The count moves with the clearing, so a run that started before this force cannot suspend the user again.
   const { before } = await updateUserState(deps, employeeId, ctx.now, (s) => ({ ...s, ...clearSuspension(s), forces: s.forces + 1 }));
