@@ -373,6 +373,21 @@ it('adds members by search, ignoring case and accents, and moves one from anothe
   await context.close();
 });
 
+it("finds any employee's why view by search on the Users tab", async () => {
+  const group = await createGroup('lookup', ['E0074']); // Yusuf Costa
+  const { context, page, problems } = await signedIn();
+  await tab(page, 'Users').click();
+  await page.getByRole('searchbox', { name: 'Search employees' }).fill('yusuf cósta');
+  const match = page.getByRole('list', { name: 'Matching employees' }).locator('li', { hasText: 'E0074' });
+  await match.getByText(`In group ${group.name}`).waitFor();
+  await match.getByRole('link', { name: 'Show Yusuf Costa' }).click();
+  await page.getByRole('heading', { name: 'E0074', level: 2 }).waitFor();
+  await page.getByRole('heading', { name: 'Steps, in the order they were evaluated' }).waitFor();
+  expect(await seriousViolations(page)).toEqual([]);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
 it("refuses a member change after a second administrator changed the group, says who, and applies it only after a reload", async () => {
   const group = await createGroup('audit', ['E0071']);
   const { context, page, problems } = await signedIn();

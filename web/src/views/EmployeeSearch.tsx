@@ -1,9 +1,12 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { get, query } from '../api';
 import { ProblemAlert } from '../components';
 import { plural, reasonLabel } from '../format';
 import { useDebounced, useLoad } from '../hooks';
-import type { EmployeeSearchResult, Group } from '../types';
+import type { EmployeeSearchResult } from '../types';
+
+export type FoundEmployee = EmployeeSearchResult['items'][number];
 
 /** Characters typed before the page asks: one letter matches most of a directory. */
 const MIN_SEARCH = 2;
@@ -12,11 +15,21 @@ const SEARCH_DEBOUNCE_MS = 300;
 const SHOWN = 10;
 
 /**
- * Add members by search: name, email or employee id, matched by the service ignoring case and
- * accents. Each match says whether they are in this group, in another one (adding them is then a
- * move, named as such) or failing a prerequisite; `onAdd` runs the group's add-members change.
+ * Finds employees by name, email or employee id, matched by the service ignoring case and
+ * accents. Each match says which group they are in (other than `groupId`, the one being
+ * edited) and a prerequisite the directory already shows failing; `action` renders what can
+ * be done with them (add or move on a group's Users tab, open the why view on the Users tab).
  */
-export function EmployeeSearch({ group, busy, version, onAdd }: { group: Group; busy: boolean; version: number; onAdd: (employeeId: string, move: boolean) => void }) {
+export function EmployeeSearch({
+  groupId,
+  version = 0,
+  action,
+}: {
+  groupId?: string;
+  /** bumped by the caller to ask again (after an add the matches' groups changed) */
+  version?: number;
+  action: (employee: FoundEmployee, label: string) => ComponentChildren;
+}) {
   const [text, setText] = useState('');
   const settled = useDebounced(text.trim(), SEARCH_DEBOUNCE_MS);
   const found = useLoad(
@@ -28,7 +41,7 @@ export function EmployeeSearch({ group, busy, version, onAdd }: { group: Group; 
   );
   const result = settled.length >= MIN_SEARCH ? found.data : null;
   return (
-    <div class="employee-search" role="search" aria-label="Find employees to add">
+    <div class="employee-search" role="search" aria-label="Find employees">
       <label class="field field-grow">
         <span>Search employees</span>
         <input
@@ -54,26 +67,15 @@ export function EmployeeSearch({ group, busy, version, onAdd }: { group: Group; 
           <ul class="search-results" aria-label="Matching employees">
             {result.items.map((e) => {
               const label = e.name || e.employeeId;
-              const here = e.groupId === group.id;
               return (
                 <li key={e.employeeId} class="search-result" data-employee-id={e.employeeId}>
                   <div class="search-who">
                     <strong>{label}</strong> <span class="row-sub">{e.employeeId}</span>
                     <span class="row-sub">{e.email || 'No email'}</span>
                     {e.prerequisite && <span class="row-sub search-problem">{reasonLabel(e.prerequisite)}: would not be configured</span>}
-                    {e.groupId && !here && <span class="row-sub">In group {e.groupName ?? e.groupId}</span>}
+                    {e.groupId && e.groupId !== groupId && <span class="row-sub">In group {e.groupName ?? e.groupId}</span>}
                   </div>
-                  {here ? (
-                    <span class="muted">Already in this group</span>
-                  ) : e.groupId ? (
-                    <button type="button" class="btn btn-secondary btn-small" disabled={busy} aria-label={`Move from ${e.groupName ?? e.groupId}: ${label}`} onClick={() => onAdd(e.employeeId, true)}>
-                      Move from {e.groupName ?? e.groupId}
-                    </button>
-                  ) : (
-                    <button type="button" class="btn btn-primary btn-small" disabled={busy} aria-label={`Add ${label}`} onClick={() => onAdd(e.employeeId, false)}>
-                      Add
-                    </button>
-                  )}
+                  {action(e, label)}
                 </li>
               );
             })}

@@ -174,7 +174,29 @@ function AddMembers({ group, onChanged }: { group: Group; onChanged: () => void 
           Add members
         </button>
       </form>
-      <EmployeeSearch group={group} busy={change.busy} version={searched} onAdd={(id, move) => void add([id], move)} />
+      <EmployeeSearch
+        groupId={group.id}
+        version={searched}
+        action={(e, label) =>
+          e.groupId === group.id ? (
+            <span class="muted">Already in this group</span>
+          ) : e.groupId ? (
+            <button
+              type="button"
+              class="btn btn-secondary btn-small"
+              disabled={change.busy}
+              aria-label={`Move from ${e.groupName ?? e.groupId}: ${label}`}
+              onClick={() => void add([e.employeeId], true)}
+            >
+              Move from {e.groupName ?? e.groupId}
+            </button>
+          ) : (
+            <button type="button" class="btn btn-primary btn-small" disabled={change.busy} aria-label={`Add ${label}`} onClick={() => void add([e.employeeId], false)}>
+              Add
+            </button>
+          )
+        }
+      />
       <ProblemAlert error={change.error} />
       {result && (
         <div class="results" role="status">

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
+import { EmployeeSearch } from './EmployeeSearch';
 import { WhyView } from './WhyView';
 
-/** Any employee's why view, by employee id (#/users/E0010). */
+/** Any employee's why view, by employee id (#/users/E0010) or found by search. */
 export function Users({ employeeId }: { employeeId: string | null }) {
   const [text, setText] = useState(employeeId ?? '');
   return (
@@ -28,6 +29,13 @@ export function Users({ employeeId }: { employeeId: string | null }) {
             Show
           </button>
         </form>
+        <EmployeeSearch
+          action={(e, label) => (
+            <a class="btn btn-secondary btn-small" href={`#/users/${encodeURIComponent(e.employeeId)}`} aria-label={`Show ${label}`}>
+              Show
+            </a>
+          )}
+        />
         <p class="muted">Why is (or isn't) this person syncing: every check in order, their subscriptions, errors and next retry.</p>
       </section>
       {employeeId && (
