@@ -5,10 +5,14 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type 
 import { callerCredentials, clientAddress } from './credentials';
 import { problemFromError } from './problem';
 import { describe, makeLog, type Log, type RequestContext } from '../logging';
-import type { OperationResult } from '../operations/result';
 
 export { describe, makeLog, type Log, type RequestContext };
-export type EndpointResult = OperationResult;
+/** A response as the HTTP layer sends it: status, body and headers. */
+export interface EndpointResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
 
 /** Bodies above this are refused with 413 before parsing (the largest legitimate body is a bulk add). */
 export const MAX_BODY_BYTES = 256 * 1024;
