@@ -3,7 +3,6 @@ import type * as S from '../api/schemas';
 import { withFacts } from '../domain';
 import type { Member } from '../domain/model';
 import { ConflictError, NotFoundError } from '../errors';
-import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { actor, audit, groupScope, nudge, requireGroupEtag, userScope, type OperationContext } from './context';
 import { mapPage } from '../util/concurrency';
@@ -21,7 +20,7 @@ export async function addMembers(
   deps: Deps,
   input: { groupId: string; body: z.output<typeof S.AddMembersBody>; ifMatch?: string | null },
   ctx: OperationContext,
-): Promise<OperationResult> {
+) {
   const group = await requireGroup(deps.storage, input.groupId);
   requireGroupEtag(group, input.ifMatch ?? null);
   const ids = [...new Set(input.body.employeeIds)];
@@ -63,17 +62,14 @@ export async function addMembers(
   if (changed.length > 0) {
     requested = await nudge(deps.storage.reconcileQueue, ctx, { groupId: group.id, reason: 'members.add' });
   }
-  return {
-    status: 200,
-    body: { results, added: changed.length, conflicts: conflicts.length, reconciliationRequested: requested },
-  };
+  return { results, added: changed.length, conflicts: conflicts.length, reconciliationRequested: requested };
 }
 
 export async function removeMember(
   deps: Deps,
   input: { groupId: string; employeeId: string; ifMatch?: string | null },
   ctx: OperationContext,
-): Promise<OperationResult> {
+): Promise<void> {
   const group = await requireGroup(deps.storage, input.groupId);
   requireGroupEtag(group, input.ifMatch ?? null);
   const removed = await deps.storage.members.remove(group.id, input.employeeId);
@@ -86,7 +82,6 @@ export async function removeMember(
     scopes: [groupScope(group.id), userScope(input.employeeId)],
   });
   await nudge(deps.storage.reconcileQueue, ctx, { employeeId: input.employeeId, reason: 'member.remove' });
-  return { status: 204 };
 }
 
 /** Members with their effective status; a status filter applies within each page (pages may come back short). */
@@ -94,7 +89,7 @@ export async function listMembers(
   deps: Deps,
   input: { groupId: string; query: z.output<typeof S.ListMembersQuery> },
   ctx: OperationContext,
-): Promise<OperationResult> {
+) {
   const group = await requireGroup(deps.storage, input.groupId);
   const page = await deps.storage.members.list(group.id, input.query);
   const viewed = await mapPage(page, async (member) => {
@@ -104,5 +99,5 @@ export async function listMembers(
   const issues = await deps.storage.syncIssues.countFor(viewed.items.map((m) => m.employeeId));
   const counted = viewed.items.map((m) => ({ ...m, syncIssues: issues.get(m.employeeId) ?? 0 }));
   const items = input.query.status ? counted.filter((m) => m.status === input.query.status) : counted;
-  return { status: 200, body: { items, continuationToken: viewed.continuationToken } };
+  return { items, continuationToken: viewed.continuationToken };
 }

@@ -1,7 +1,6 @@
 import { clearSuspension, resolveStatus } from '../domain';
 import type { Group, Member, UserState } from '../domain/model';
 import { NotFoundError, PreconditionFailedError, ConflictError } from '../errors';
-import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { loadDataSyncView, type DataSyncView } from './dataSync/view';
 import { audit, etagMatches, groupScope, nudge, userScope, type OperationContext } from './context';
@@ -143,10 +142,8 @@ export function switchEtag(userEnabled: boolean): string {
   return userEnabled ? '"user-sync-on"' : '"user-sync-off"';
 }
 
-const withViewEtag = (status: number, view: UserSyncView): OperationResult => ({ status, body: view, headers: { etag: view.etag } });
-
-export async function getUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<OperationResult> {
-  return withViewEtag(200, await loadUserSync(deps, employeeId, ctx.now));
+export async function getUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<UserSyncView> {
+  return loadUserSync(deps, employeeId, ctx.now);
 }
 
 async function requireKnownUser(deps: Deps, employeeId: string): Promise<string | null> {
@@ -162,7 +159,7 @@ export async function putUserSync(
   deps: Deps,
   input: { employeeId: string; enabled: boolean; ifMatch?: string | null },
   ctx: OperationContext,
-): Promise<OperationResult> {
+): Promise<UserSyncView> {
   const groupId = await requireKnownUser(deps, input.employeeId);
   const ifMatch = input.ifMatch ?? null;
   // Checked against the state this write reads (under its ETag), so no other switch slips in between.
@@ -185,10 +182,10 @@ export async function putUserSync(
     });
     await nudge(deps.storage.reconcileQueue, ctx, { employeeId: input.employeeId, reason: 'user.sync' });
   }
-  return withViewEtag(200, await loadUserSync(deps, input.employeeId, ctx.now));
+  return loadUserSync(deps, input.employeeId, ctx.now);
 }
 
-export async function forceUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<OperationResult> {
+export async function forceUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<UserSyncView> {
   const groupId = await requireKnownUser(deps, employeeId);
   // The count moves with the clearing, so a run that started before this force cannot suspend the user again.
   const { before } = await updateUserState(deps, employeeId, ctx.now, (s) => ({ ...s, ...clearSuspension(s), forces: s.forces + 1 }));
@@ -200,5 +197,5 @@ export async function forceUserSync(deps: Deps, employeeId: string, ctx: Operati
     scopes: [userScope(employeeId), ...(groupId ? [groupScope(groupId)] : [])],
   });
   await nudge(deps.storage.reconcileQueue, ctx, { employeeId, reason: 'user.force' });
-  return withViewEtag(202, await loadUserSync(deps, employeeId, ctx.now));
+  return loadUserSync(deps, employeeId, ctx.now);
 }
