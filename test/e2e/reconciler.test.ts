@@ -5,6 +5,8 @@
  */
 import { handleReconcileRequest, reconcileGroup, reconcileUser } from '../../shared/operations/reconcile';
 import { acceptNotifications } from '../../shared/operations/notifications';
+import { handleDeliveryMessage } from '../../shared/operations/deliveries';
+import { clientStateKeysFor, createSecretSource } from '../../shared/adapters/secrets';
 import { forceUserSync, loadUserSync, putUserSync } from '../../shared/operations/userSync';
 import type { MailOperation, MailOperationResult, MailProvider } from '../../shared/ports';
 import type { MailResource } from '../../shared/domain/model';
@@ -252,6 +254,20 @@ describe('reconciler: overlapping runs', () => {
   });
 });
 
+/** The webhook's intake and the deliveries' consumer in this process, against the harness's storage. */
+async function intake(items: unknown[]): Promise<Record<string, number>> {
+  const persisted: Record<string, unknown>[] = [];
+  const ctx = h.context();
+  const clientStateKeys = clientStateKeysFor(h.config, createSecretSource(h.config));
+  await acceptNotifications({ storage: { deliveryQueue: { persist: async (m) => void persisted.push(...m) } }, clientStateKeys }, items, ctx);
+  const total: Record<string, number> = {};
+  for (const message of persisted) {
+    const tally = await handleDeliveryMessage(h.deps, message, { log: () => undefined, now: () => ctx.now });
+    for (const [k, v] of Object.entries(tally ?? {})) total[k] = (total[k] ?? 0) + v;
+  }
+  return total;
+}
+
 describe('reconciler: a member leaves the group', () => {
   it('drops their notifications at once and deletes their subscriptions on the next run', async () => {
     const [id] = employeeIds(1) as [string];
@@ -259,16 +275,16 @@ describe('reconciler: a member leaves the group', () => {
     await reconcileUser(h.deps, id, h.options());
     const [sub] = h.liveFor(id);
     const notification = { subscriptionId: sub?.id, clientState: sub?.clientState, changeType: 'updated', resource: sub?.resource };
-    expect((await acceptNotifications(h.deps, [notification], h.context())).accepted).toBe(1);
+    expect(await intake([notification])).toMatchObject({ handed_on: 1 });
 
     expect(await h.storage.members.remove(group.id, id)).toBe(true);
-    expect(await acceptNotifications(h.deps, [notification], h.context())).toMatchObject({ accepted: 0, dropped_not_syncing: 1 });
+    expect(await intake([notification])).toMatchObject({ handed_on: 0, dropped_not_syncing: 1 });
 
     expect(await reconcileUser(h.deps, id, h.options())).toMatchObject({ status: 'disabled', planned: 3, failed: 0 });
     expect(h.liveFor(id)).toEqual([]);
     expect(await tableRows(id)).toEqual([]);
     // With its subscriptions gone, a late notification is from an unknown subscription.
-    expect(await acceptNotifications(h.deps, [notification], h.context())).toMatchObject({ unknown_subscription: 1 });
+    expect(await intake([notification])).toMatchObject({ unknown_subscription: 1 });
   });
 });
 

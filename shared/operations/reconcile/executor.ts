@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { applyOutcomes, planUser, toMailOperation, type PlannedAction } from '../../domain';
 import type { Group, MailResource, Member, SyncStatus, UserState } from '../../domain/model';
 import { describe, type Log } from '../../http/endpoint';
@@ -9,7 +8,11 @@ import { currentGraphAccess, noteProviderResults } from '../graphAccess';
 import { policyOf, type Deps, type ReconcileOptions } from './options';
 import { announceSuspension } from './notices';
 import { persistSubscriptions, resolveOrphans } from './repair';
-import { requestCatchUp } from '../dataSync/firstEnable';
+import { requestCatchUp, requestResync } from '../dataSync/firstEnable';
+import { signClientState } from '../../domain/clientState';
+import { clientStateKeysFor, createSecretSource } from '../../adapters/secrets';
+import type { Config } from '../../config';
+import type { ClientStateKeys } from '../../ports';
 
 export interface UserRun {
   employeeId: string;
@@ -51,6 +54,18 @@ interface PreparedUser {
   clientStates: Map<MailResource, string>;
 }
 
+/** The services' keys, or (harnesses that build Deps by hand) the ones the configuration names. */
+const keysByConfig = new WeakMap<Config, ClientStateKeys>();
+function clientStateKeysOf(deps: Deps): ClientStateKeys {
+  if (deps.clientStateKeys) return deps.clientStateKeys;
+  let keys = keysByConfig.get(deps.config);
+  if (!keys) {
+    keys = clientStateKeysFor(deps.config, createSecretSource(deps.config));
+    keysByConfig.set(deps.config, keys);
+  }
+  return keys;
+}
+
 /** Reads desired and actual state and plans; no writes. */
 async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<PreparedUser> {
   const facts = await loadUserFacts(deps, target.employeeId, { known: target.known });
@@ -69,8 +84,10 @@ async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<P
     removed: target.removed,
   });
   const clientStates = new Map<MailResource, string>();
+  // Signed, so the webhook can authenticate a notification without reading anything (domain/clientState.ts).
+  const keys = actions.some((a) => a.kind === 'create') ? await clientStateKeysOf(deps).current() : [];
   const ops = actions.map((action) => {
-    const clientState = action.kind === 'create' ? randomBytes(32).toString('base64url') : '';
+    const clientState = action.kind === 'create' ? signClientState(keys, { employeeId: target.employeeId, resource: action.resource }) : '';
     if (action.kind === 'create') clientStates.set(action.resource, clientState);
     return toMailOperation(action, target.employeeId, mailbox, clientState);
   });
@@ -97,6 +114,14 @@ async function finishUser(deps: Deps, user: PreparedUser, results: MailOperation
   if (events?.result.ok && events.result.subscriptionId) {
     const request = { employeeId, groupId: user.facts.group?.id ?? null, subscriptionId: events.result.subscriptionId, requestId: `catchup-${employeeId}-${now.getTime()}`, now };
     await requestCatchUp(deps.storage, request).catch((err: unknown) => log('datasync.catchup_request_failed', { employeeId, error: describe(err) }));
+  }
+  // Graph removed a subscription (subscriptionRemoved): its replacement exists now, so the changes lost
+  // meanwhile are looked for only now (recreate first, then resync). Events are covered by the catch-up above.
+  const removedResources = new Set(user.facts.subscriptions.filter((s) => user.target.removed?.includes(s.subscriptionId)).map((s) => s.resource));
+  for (const o of outcomes) {
+    if (o.action.kind !== 'create' || o.action.resource === 'events' || !removedResources.has(o.action.resource) || !o.result.ok || !o.result.subscriptionId) continue;
+    const request = { employeeId, groupId: user.facts.group?.id ?? null, resource: o.action.resource, subscriptionId: o.result.subscriptionId, requestId: `resync-${employeeId}-${now.getTime()}`, now };
+    await requestResync(deps.storage, request).catch((err: unknown) => log('datasync.resync_request_failed', { employeeId, error: describe(err) }));
   }
   const failures = outcomes.filter(isFailure);
   const failed = failures.length;
