@@ -25,6 +25,8 @@ export interface Stack {
   env: Record<string, string>;
   /** the host's stdout and stderr, to read when a test fails */
   logFile: string;
+  /** stops the stack's Azurite alone (a test of storage being down); stop() still stops everything */
+  stopStorage(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,7 +58,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
     stops.push(() => host.stop());
     const baseUrl = `http://127.0.0.1:${functionsPort}/api`;
     await waitUntilHealthy(baseUrl, host);
-    return { baseUrl, vantagepoint, graph, env, logFile: host.logFile, stop: stopAll };
+    return { baseUrl, vantagepoint, graph, env, logFile: host.logFile, stopStorage: () => azurite.stop(), stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
