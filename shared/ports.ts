@@ -134,18 +134,31 @@ export interface RemovalConfirmationStore {
   get(groupId: string): Promise<RemovalConfirmation | null>;
   put(groupId: string, confirmation: RemovalConfirmation): Promise<void>;
 }
-/** Who runs a group pass and until when (it is renewed per page). */
+/** Who runs a group pass, for which position of the switch, and until when (it is renewed per page). */
 export interface PassLease {
   holder: string;
   until: string;
+  /** the group's syncChangedAt the pass acts on (a pass for a newer position takes the lease over) */
+  passOf?: string | undefined;
 }
+export type LeaseClaim =
+  | { acquired: true }
+  /** `followUpQueued`: a pass after this one was already asked for (the caller need not queue another) */
+  | { acquired: false; holder: string; until: string; followUpQueued: boolean };
 /**
- * Lets the sweep skip a group whose pass is still running instead of starting a second
- * one beside it. Advisory: passes are safe to overlap, only wasteful.
+ * One pass per group at a time, as controller-runtime never works one key twice at once:
+ * overlapping passes would spend Graph's write budget twice and count each other's
+ * half-done users as pending.
  */
 export interface PassLeaseStore {
   get(groupId: string): Promise<PassLease | null>;
-  /** last writer wins */
+  /**
+   * Takes or renews the lease (ETag-guarded): free, expired, already ours, or held for an
+   * older position of the switch. Otherwise reports the holder; with `followUp` it also marks
+   * the lease as owing one more pass and says whether that was already marked.
+   */
+  acquire(groupId: string, lease: PassLease, now: Date, options?: { followUp?: boolean }): Promise<LeaseClaim>;
+  /** unconditional write (tests and tools); passes use `acquire` */
   put(groupId: string, lease: PassLease): Promise<void>;
   /** removes the lease if `holder` still holds it */
   release(groupId: string, holder: string): Promise<void>;
@@ -211,6 +224,8 @@ export interface ReconcileRequest {
   partialCounts?: Record<string, number> | undefined;
   /** when the group pass this continuation belongs to started (orders the passes' count writes) */
   passStartedAt?: string | undefined;
+  /** the pass owed to requests that arrived while another pass held the group (it waits its turn) */
+  followUp?: true | undefined;
   /** renew these subscriptions now whatever their expiry (reauthorizationRequired) */
   renewSubscriptionIds?: string[] | undefined;
   /** the provider removed these (subscriptionRemoved): forget and recreate them */

@@ -24,6 +24,7 @@ export const ReconcileRequestMessage = z
     repairOrphans: z.literal(true).optional(),
     probeGraph: z.literal(true).optional(),
     clearSuspensions: z.literal(true).optional(),
+    followUp: z.literal(true).optional(),
   })
   .refine(
     (m) => m.groupId !== undefined || m.employeeId !== undefined || m.outsideGroups === true || m.repairOrphans === true || m.probeGraph === true || m.releaseGroupId !== undefined,

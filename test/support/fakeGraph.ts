@@ -5,11 +5,12 @@ import type { MailOperation, MailOperationResult, MailProvider, ProviderSubscrip
 /**
  * Microsoft Graph's subscription semantics in memory, for property tests that drive the
  * production executor many times (the HTTP emulator is too slow for hundreds of runs):
- * create answers 409 when (mailbox, resource) already has one, renew/delete of an unknown id
+ * create answers 409 when (mailbox, resource) already has one (naming its id unless
+ * `namesExisting` is off, as Graph's message sometimes does not), renew/delete of an unknown id
  * 404, subscriptions expire. Faults can be injected per call; `lostResponse` does the work
  * and answers 503, as a response lost on the way back would.
  */
-export type Fault = 'none' | 'transient' | 'lostResponse' | 'mailboxMissing';
+export type Fault = 'none' | 'transient' | 'throttled' | 'lostResponse' | 'mailboxMissing' | 'forbidden';
 
 export class FakeGraph implements MailProvider {
   readonly subscriptions = new Map<string, { mailbox: string; resource: MailResource; expiresAt: number }>();
@@ -17,6 +18,8 @@ export class FakeGraph implements MailProvider {
   private readonly tag = randomBytes(4).toString('hex');
   /** faults for the next calls, in order; 'none' when empty */
   faults: Fault[] = [];
+  /** whether a 409 names the subscription already there */
+  namesExisting = true;
 
   constructor(
     private readonly clock: () => number = Date.now,
@@ -47,6 +50,8 @@ export class FakeGraph implements MailProvider {
   private one(op: MailOperation): MailOperationResult {
     const fault = this.faults.shift() ?? 'none';
     if (fault === 'transient') return { ok: false, failure: 'transient', status: 503, code: 'ServiceUnavailable', message: 'unavailable' };
+    if (fault === 'throttled') return { ok: false, failure: 'transient', status: 429, code: 'TooManyRequests', message: 'throttled', retryAfterMs: 90_000 };
+    if (fault === 'forbidden') return { ok: false, failure: 'permanent', reason: 'MAILBOX_ACCESS_DENIED', status: 403, code: 'ErrorAccessDenied', message: 'denied' };
     if (fault === 'mailboxMissing') {
       return { ok: false, failure: 'permanent', reason: 'MAILBOX_NOT_FOUND', status: 404, code: 'MailboxNotEnabledForRESTAPI', message: 'no mailbox' };
     }
@@ -57,6 +62,10 @@ export class FakeGraph implements MailProvider {
   private perform(op: MailOperation): MailOperationResult {
     this.prune();
     if (op.kind === 'create') {
+      const existing = [...this.subscriptions].find(([, s]) => s.mailbox === op.mailbox && s.resource === op.resource);
+      if (existing) {
+        return { ok: false, failure: 'exists', status: 409, code: 'ExtensionError', message: 'already exists', ...(this.namesExisting ? { existingId: existing[0] } : {}) };
+      }
       // unique across fakes: the tests' tables outlive one fake
       const id = `sub-${this.tag}-${this.nextId++}`;
       const expiresAt = Date.parse(op.expiresAt);

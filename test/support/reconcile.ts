@@ -103,6 +103,7 @@ export interface Harness {
   /** reconcile requests waiting in this harness's queue (received and deleted) */
   takeReconcileRequests(): Promise<ReconcileRequest[]>;
   /** notices waiting in this harness's notification outbox (received and deleted) */
+  queuedReconcileRequests(): Promise<number>;
   takeNotices(): Promise<NoticeMessage[]>;
   stop(): Promise<void>;
 }
@@ -186,6 +187,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     liveFor: (employeeId) => graph.subscriptions().filter((s) => s.mailbox === mailboxOf(employeeId)),
     async takeReconcileRequests() {
       return (await drainQueue(reconcileQueue)) as ReconcileRequest[];
+    },
+    /** messages in the reconcile queue, delayed ones included */
+    async queuedReconcileRequests() {
+      return (await reconcileQueue.getProperties()).approximateMessagesCount ?? 0;
     },
     async takeNotices() {
       return (await drainQueue(noticeQueue)) as NoticeMessage[];

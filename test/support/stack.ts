@@ -6,7 +6,7 @@ import { repoRoot, sampleSettingsValues, stackSettings } from '../../dev/env';
 import { startGraphEmulator, type GraphEmulator } from '../../dev/emulators/graph/server';
 import { startVantagepointEmulator, type VantagepointEmulator, type VantagepointEmulatorOptions } from '../../dev/emulators/vantagepoint/server';
 import { freePort } from '../../dev/support/ports';
-import { startAzurite } from '../../dev/support/azurite';
+import { startAzurite, type AzuriteHandle } from '../../dev/support/azurite';
 import { JoseSessionSigner } from '../../shared/adapters/session/signer';
 import type { SecretSource } from '../../shared/ports';
 
@@ -25,8 +25,10 @@ export interface Stack {
   env: Record<string, string>;
   /** the host's stdout and stderr, to read when a test fails */
   logFile: string;
-  /** stops the stack's Azurite alone (a test of storage being down); stop() still stops everything */
+  /** stops the stack's Azurite (in memory: its data is gone), the functions keep running */
   stopStorage(): Promise<void>;
+  /** starts an empty Azurite again on the same ports */
+  startStorage(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -40,8 +42,9 @@ export async function startStack(overrides: Record<string, string> = {}, options
   };
   try {
     // A stack of its own storage: its host's queue trigger must never pick up another stack's work.
-    const azurite = await startAzurite();
-    stops.push(() => azurite.stop());
+    let azurite: AzuriteHandle | null = await startAzurite();
+    const { tablePort, queuePort } = azurite;
+    stops.push(() => azurite?.stop() ?? Promise.resolve());
     const storage = azurite.connectionString;
     const vantagepoint = await startVantagepointEmulator({ ...options.vantagepoint, port: 0 });
     stops.push(() => vantagepoint.stop());
@@ -58,7 +61,14 @@ export async function startStack(overrides: Record<string, string> = {}, options
     stops.push(() => host.stop());
     const baseUrl = `http://127.0.0.1:${functionsPort}/api`;
     await waitUntilHealthy(baseUrl, host);
-    return { baseUrl, vantagepoint, graph, env, logFile: host.logFile, stopStorage: () => azurite.stop(), stop: stopAll };
+    const stopStorage = async () => {
+      await azurite?.stop();
+      azurite = null;
+    };
+    const startStorage = async () => {
+      azurite ??= await startAzurite({ tablePort, queuePort });
+    };
+    return { baseUrl, vantagepoint, graph, env, logFile: host.logFile, stopStorage, startStorage, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

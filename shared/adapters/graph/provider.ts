@@ -13,6 +13,8 @@ import { defaultListLimiter, defaultMailboxSemaphore, defaultWriteLimiter, type 
 import { classify, retryAfterMs, toBatchRequest, unavailable, type BatchResponse, type Verdict } from './operations';
 import type { TenantShare } from './share';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface MailProviderOptions {
   credential?: TokenCredential;
   fetch?: typeof fetch;
@@ -208,7 +210,9 @@ class GraphMailProvider implements MailProvider {
     const now = this.now();
     const waits: Array<Promise<unknown>> = [...inFlight, this.mailboxes.whenReleased()];
     // a retry due after the deadline must not hold the invocation: wake at the deadline to hand it back
-    if (queue.length > 0 && Number.isFinite(deadline)) waits.push(this.sleep(Math.max(0, deadline - Date.now())));
+    const untilDeadline = deadline - Date.now();
+    // (a deadline past setTimeout's 24.8-day ceiling is as good as none)
+    if (queue.length > 0 && untilDeadline < MAX_TIMER_MS) waits.push(this.sleep(Math.max(0, untilDeadline)));
     const due = queue.map((w) => Math.max(w.notBefore, this.mailboxHolds.get(w.op.employeeId) ?? 0)).filter((t) => t > now);
     if (due.length > 0) waits.push(this.sleep(Math.min(...due) - now));
     await Promise.race(waits);

@@ -32,16 +32,12 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   const passOf = request.passOf ?? group?.syncChangedAt;
   const passStartedAt = request.passStartedAt ?? options.now().toISOString();
   const holder = `${request.requestId}|${passOf ?? ''}`;
-  if (group && request.reason === 'sweep' && (await passRunning(deps, groupId, options))) {
-    options.log('reconcile.group', { groupId, complete: false, skipped: 'a pass is running' });
-    return { complete: false, users: 0, counts };
-  }
+  if (group && !(await takeTurn(deps, request, holder, passOf, options))) return { complete: false, users: 0, counts };
   let token = request.continuationToken;
   let users = 0;
   let refresh = !request.skipPrerequisiteRefresh;
   // The guard looks at the whole pass before its first page; a continuation is part of a pass it already allowed.
   if (group && passOf && group.syncChangedAt === passOf && group.sync === 'enabled' && !token) {
-    await holdLease(deps, groupId, holder, options);
     const verdict = await checkGuard(deps, group, passOf, { ...options, requestId: request.requestId });
     if (!verdict.proceed) {
       await deps.storage.passLeases.release(groupId, holder);
@@ -58,7 +54,11 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
       options.log('reconcile.group', { groupId, complete: false, stopped: 'graph unavailable', cause: access.cause, users });
       return { complete: false, users, counts };
     }
-    await holdLease(deps, groupId, holder, options);
+    if (!(await holdLease(deps, groupId, holder, passOf, options))) {
+      // A pass for a newer position of the switch took the group over; it covers these members.
+      options.log('reconcile.group', { groupId, complete: false, superseded: true, users });
+      return { complete: false, users, counts };
+    }
     const pageStart = token;
     const page = await deps.storage.members.list(groupId, { top: pageSize(deps, options), continuationToken: token });
     const known = group;
@@ -170,15 +170,40 @@ async function claimedHere(deps: Deps, groupId: string, members: Member[], optio
 const LEASE_SLACK_MS = 60_000;
 const MAX_LEASE_MS = 30 * 60_000;
 
-async function holdLease(deps: Deps, groupId: string, holder: string, options: ReconcileOptions): Promise<void> {
-  const now = options.now().getTime();
+/** A pass that finds the group busy waits its turn this long (a scheduled retry, not the next sweep). */
+export const BUSY_RETRY_SECONDS = 5;
+
+function leaseFor(holder: string, passOf: string | undefined, options: ReconcileOptions) {
   const ttl = Math.min(Math.max(options.deadline - Date.now(), 0), MAX_LEASE_MS) + LEASE_SLACK_MS;
-  await deps.storage.passLeases.put(groupId, { holder, until: new Date(now + ttl).toISOString() });
+  return { holder, passOf, until: new Date(options.now().getTime() + ttl).toISOString() };
 }
 
-async function passRunning(deps: Deps, groupId: string, options: ReconcileOptions): Promise<boolean> {
-  const lease = await deps.storage.passLeases.get(groupId);
-  return lease !== null && Date.parse(lease.until) > options.now().getTime();
+async function holdLease(deps: Deps, groupId: string, holder: string, passOf: string | undefined, options: ReconcileOptions): Promise<boolean> {
+  return (await deps.storage.passLeases.acquire(groupId, leaseFor(holder, passOf, options), options.now())).acquired;
+}
+
+/**
+ * One pass per group at a time. A sweep finding the group busy is dropped (the running pass
+ * covers it); any other request is owed one pass after the running one: the first such request
+ * schedules it, later ones are folded into it, and the owed pass itself keeps waiting its turn.
+ */
+async function takeTurn(deps: Deps, request: ReconcileRequest, holder: string, passOf: string | undefined, options: ReconcileOptions): Promise<boolean> {
+  const groupId = request.groupId as string;
+  const sweep = request.reason === 'sweep' && !request.followUp;
+  const claim = await deps.storage.passLeases.acquire(groupId, leaseFor(holder, passOf, options), options.now(), { followUp: !sweep && !request.continuationToken });
+  if (claim.acquired) return true;
+  if (sweep || request.continuationToken) {
+    options.log('reconcile.group', { groupId, complete: false, skipped: request.continuationToken ? 'superseded by a newer pass' : 'a pass is running' });
+    return false;
+  }
+  if (claim.followUpQueued && !request.followUp) {
+    options.log('reconcile.group', { groupId, complete: false, skipped: 'a pass is running; a follow-up pass is already scheduled' });
+    return false;
+  }
+  const { passOf: _p, passStartedAt: _s, partialCounts: _c, ...rest } = request;
+  await deps.storage.reconcileQueue.request({ ...rest, followUp: true }, { delaySeconds: BUSY_RETRY_SECONDS });
+  options.log('reconcile.group', { groupId, complete: false, deferred: 'a pass is running', retryInSeconds: BUSY_RETRY_SECONDS });
+  return false;
 }
 
 /**
