@@ -61,6 +61,8 @@ export function verifyClientState(keys: readonly string[], value: string | undef
   if (employeeId.length === 0 || Buffer.from(employeeId, 'utf8').toString('base64url') !== encodedOwner) return null;
   const owner: ClientStateOwner = { employeeId, resource: resource as MailResource };
   const given = Buffer.from(givenMac, 'base64url');
+  // The 43rd character carries 2 unused bits: only the canonical spelling of a MAC is accepted.
+  if (given.toString('base64url') !== givenMac) return null;
   let matched = false;
   for (const key of keys) {
     const expected = mac(key, owner);
