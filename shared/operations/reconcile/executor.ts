@@ -10,6 +10,7 @@ import { announceSuspension } from './notices';
 import { persistSubscriptions, resolveOrphans } from './repair';
 import { requestCatchUp, requestResync } from '../dataSync/firstEnable';
 import { signClientState } from '../../domain/clientState';
+import { clientStateHashMatches, hashClientState } from '../notifications';
 import { clientStateKeysFor, createSecretSource } from '../../adapters/secrets';
 import type { Config } from '../../config';
 import type { ClientStateKeys } from '../../ports';
@@ -52,6 +53,8 @@ interface PreparedUser {
   actions: PlannedAction[];
   ops: (MailOperation | null)[];
   clientStates: Map<MailResource, string>;
+  /** subscriptions whose clientState is not signed with the current key (replaced at renewal) */
+  unsigned: Set<string>;
 }
 
 /** The services' keys, or (harnesses that build Deps by hand) the ones the configuration names. */
@@ -71,6 +74,9 @@ async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<P
   const facts = await loadUserFacts(deps, target.employeeId, { known: target.known });
   const resolved = resolveUser(deps, facts, now);
   const mailbox = facts.member?.email ?? '';
+  // Key Vault out of reach (nothing cached) only postpones replacing unsigned subscriptions; a create needs the key.
+  const known = resolved.syncing ? await clientStateKeysOf(deps).current().catch(() => null) : null;
+  const unsigned = new Set(known ? facts.subscriptions.filter((s) => !signedWithCurrentKey(known, target.employeeId, s)).map((s) => s.subscriptionId) : []);
   const actions = planUser({
     employeeId: target.employeeId,
     mailbox,
@@ -82,16 +88,23 @@ async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<P
     policy: policyOf(deps.config),
     renewNow: target.renew,
     removed: target.removed,
+    replaceAtRenewal: [...unsigned],
   });
   const clientStates = new Map<MailResource, string>();
   // Signed, so the webhook can authenticate a notification without reading anything (domain/clientState.ts).
-  const keys = actions.some((a) => a.kind === 'create') ? await clientStateKeysOf(deps).current() : [];
+  const keys = known ?? (actions.some((a) => a.kind === 'create') ? await clientStateKeysOf(deps).current() : []);
   const ops = actions.map((action) => {
     const clientState = action.kind === 'create' ? signClientState(keys, { employeeId: target.employeeId, resource: action.resource }) : '';
     if (action.kind === 'create') clientStates.set(action.resource, clientState);
     return toMailOperation(action, target.employeeId, mailbox, clientState);
   });
-  return { target, facts, status: resolved.status, mailbox, actions, ops, clientStates };
+  return { target, facts, status: resolved.status, mailbox, actions, ops, clientStates, unsigned };
+}
+
+/** Our row holds the SHA-256 of the clientState we gave Graph: is it the one the current key signs? */
+function signedWithCurrentKey(keys: string[], employeeId: string, sub: { resource: MailResource; clientStateHash: string }): boolean {
+  if (keys.length === 0) return true;
+  return clientStateHashMatches(hashClientState(signClientState(keys, { employeeId, resource: sub.resource })), sub.clientStateHash);
 }
 
 /** Records the provider's answers for one user: subscription rows, failure streak, status. */
@@ -125,6 +138,8 @@ async function finishUser(deps: Deps, user: PreparedUser, results: MailOperation
   }
   const failures = outcomes.filter(isFailure);
   const failed = failures.length;
+  // An unsigned subscription deleted at its renewal is recreated at once by the re-plan (as a deleted orphan is).
+  const replaced = outcomes.flatMap((o) => (o.action.kind === 'delete' && o.result.ok && user.unsigned.has(o.action.subscriptionId) && user.status !== 'disabled' ? [o.action.subscriptionId] : []));
   const orphansDeleted = await resolveOrphans(deps, employeeId, user.mailbox, reduced.needsAdoption);
   const subscriptions = await deps.storage.subscriptions.listForUser(employeeId);
   const status = resolveUser(deps, { ...user.facts, state: after, subscriptions }, now).status;
@@ -135,9 +150,10 @@ async function finishUser(deps: Deps, user: PreparedUser, results: MailOperation
     failed,
     errors: failures.map((o) => `${o.action.kind} ${o.action.resource}: ${o.result.code}`),
     orphansDeleted: orphansDeleted.length,
+    ...(replaced.length > 0 ? { replacedUnsigned: replaced.length } : {}),
     status,
   });
-  return { employeeId, status, planned: user.actions.length, failed, orphansDeleted, ...(deferred ? { deferred } : {}) };
+  return { employeeId, status, planned: user.actions.length, failed, orphansDeleted: [...orphansDeleted, ...replaced], ...(deferred ? { deferred } : {}) };
 }
 
 /**
