@@ -15,6 +15,23 @@ export default tseslint.config(
     },
   },
   {
+    // Only the HTTP layer knows HTTP: the domain, operations and adapters log through shared/logging.
+    files: ['shared/domain/**', 'shared/operations/**', 'shared/adapters/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)http(/|$)',
+              message: 'The domain, operations and adapters must not import shared/http: use shared/logging (Log, RequestContext, describe) and shared/operations/result.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Closures handed around as plain functions (hooks, stores, fakes): no `this` to lose there.
     files: ['web/**', 'test/**', 'bench/**', 'dev/**'],
     rules: { '@typescript-eslint/unbound-method': 'off' },

@@ -1,7 +1,7 @@
 import '../shared/startup';
 import type { InvocationContext } from '@azure/functions';
 import { defineStorageQueue, QUEUES } from '../shared/functionRegistry';
-import { describe } from '../shared/http/endpoint';
+import { describe, makeLog } from '../shared/logging';
 import { handleChangeMessage } from '../shared/operations/dataSync/consume';
 import { getDataSyncDeps } from '../shared/operations/dataSync/services';
 
@@ -13,7 +13,7 @@ defineStorageQueue('data-sync', {
   queueName: QUEUES.changes,
   connection: 'AzureWebJobsStorage',
   handler: async (message: unknown, context: InvocationContext) => {
-    const log = (event: string, fields: Record<string, unknown> = {}) => context.log(JSON.stringify({ event, invocationId: context.invocationId, function: context.functionName, ...fields }));
+    const log = makeLog(context, { invocationId: context.invocationId, function: context.functionName });
     const raw = typeof message === 'string' ? safeJson(message) : message;
     try {
       await handleChangeMessage(await getDataSyncDeps(log), raw, { log, now: () => new Date() });

@@ -2,7 +2,7 @@ import '../shared/startup';
 import type { InvocationContext } from '@azure/functions';
 import { NoticeQueueMessage } from '../shared/api/noticeMessage';
 import { defineStorageQueue, QUEUES } from '../shared/functionRegistry';
-import { describe, makeLog } from '../shared/http/endpoint';
+import { describe, makeLog } from '../shared/logging';
 import { deliverNotice } from '../shared/operations/outbox';
 import { getServices } from '../shared/services';
 

@@ -3,7 +3,7 @@ import type { InvocationContext, Timer } from '@azure/functions';
 import { ReconcileRequestMessage } from '../shared/api/reconcileRequest';
 import { loadConfig } from '../shared/config';
 import { defineStorageQueue, defineTimer, QUEUES } from '../shared/functionRegistry';
-import { describe, makeLog } from '../shared/http/endpoint';
+import { describe, makeLog } from '../shared/logging';
 import { checkVantagepointCredential } from '../shared/operations/incidents';
 import { handleReconcileRequest, sweep } from '../shared/operations/reconcile';
 import { getServices } from '../shared/services';

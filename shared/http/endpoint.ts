@@ -1,9 +1,14 @@
-import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 import type { Caller, CallerCredentials } from '../domain/model';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldError } from '../errors';
 import { callerCredentials, clientAddress } from './credentials';
 import { problemFromError } from './problem';
+import { describe, makeLog, type Log, type RequestContext } from '../logging';
+import type { OperationResult } from '../operations/result';
+
+export { describe, makeLog, type Log, type RequestContext };
+export type EndpointResult = OperationResult;
 
 /** Bodies above this are refused with 413 before parsing (the largest legitimate body is a bulk add). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -39,20 +44,7 @@ export interface Endpoint<P extends z.ZodType = z.ZodType, Q extends z.ZodType =
   responses: Record<number, ResponseSpec>;
 }
 
-export interface Log {
-  /** One structured line: event name plus fields (never secrets). */
-  (event: string, fields?: Record<string, unknown>): void;
-}
 
-export interface RequestContext {
-  requestId: string;
-  invocationId: string;
-  caller: Caller | null;
-  /** the client's address (sign-in throttling); absent outside HTTP, 'unknown' when it cannot be told */
-  clientAddress?: string;
-  log: Log;
-  now: Date;
-}
 
 export interface EndpointInput<P, Q, B> {
   params: P;
@@ -61,11 +53,6 @@ export interface EndpointInput<P, Q, B> {
   ifMatch: string | null;
 }
 
-export interface EndpointResult {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
 
 type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
 
@@ -142,11 +129,6 @@ function toResponse(result: EndpointResult, requestId: string): HttpResponseInit
   return { status: result.status, headers, body: JSON.stringify(result.body) };
 }
 
-export function makeLog(context: InvocationContext, base: Record<string, unknown>): Log {
-  return (event, fields = {}) => {
-    context.log(JSON.stringify({ event, ...base, ...fields }));
-  };
-}
 
 async function callerOf(req: HttpRequest, resolveCaller: (() => Promise<CallerResolver>) | undefined, now: Date): Promise<Caller> {
   if (!resolveCaller) throw new Error('an admin endpoint needs a caller resolver');
@@ -193,9 +175,4 @@ export function httpHandler<P extends z.ZodType, Q extends z.ZodType, B extends 
       return response;
     }
   };
-}
-
-/** Error name and message only: stacks and causes can carry request data. */
-export function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown';
 }

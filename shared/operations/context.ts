@@ -1,6 +1,6 @@
-import type { RequestContext } from '../http/endpoint';
+import type { RequestContext } from '../logging';
 import type { AuditLog, ReconcileQueue, ReconcileRequest } from '../ports';
-import { describe } from '../http/endpoint';
+import { describe } from '../logging';
 
 export type OperationContext = RequestContext;
 

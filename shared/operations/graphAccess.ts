@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { accessVerdict, type AccessVerdict } from '../domain/graphAccess';
 import { PreconditionFailedError } from '../errors';
-import { describe, type Log } from '../http/endpoint';
+import { describe, type Log } from '../logging';
 import type { GraphAccess, GraphAccessEvent, GraphAccessListener, GraphAccessStore, MailOperationResult, MailProvider, ReconcileQueue } from '../ports';
 
 /** How long after a failure (or a failed probe) the next probe runs. */

@@ -1,5 +1,5 @@
 import { NotFoundError } from '../errors';
-import type { EndpointResult } from '../http/endpoint';
+import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { audit, groupScope, nudge, type OperationContext } from './context';
 
@@ -10,7 +10,7 @@ type Deps = Pick<Services, 'storage'>;
  * Constant work here whatever the group's size: one audit row and one message; the group's pass
  * clears each suspended member (as a user force does) right before reconciling them.
  */
-export async function forceGroupSync(deps: Deps, groupId: string, ctx: OperationContext): Promise<EndpointResult> {
+export async function forceGroupSync(deps: Deps, groupId: string, ctx: OperationContext): Promise<OperationResult> {
   const group = await deps.storage.groups.get(groupId);
   if (!group) throw new NotFoundError('GROUP_NOT_FOUND', `Group '${groupId}' does not exist.`);
   await audit(deps.storage.audit, ctx, { action: 'group.force', target: groupId, from: null, to: { suspensions: 'cleared' }, scopes: [groupScope(groupId)] });

@@ -2,14 +2,14 @@ import type { Services } from '../services';
 import type { z } from 'zod';
 import type * as S from '../api/schemas';
 import { ConflictError, PreconditionFailedError } from '../errors';
-import type { EndpointResult } from '../http/endpoint';
+import type { OperationResult } from './result';
 import { mapPage } from '../util/concurrency';
 import { actor, audit, etagMatches, groupScope, nudge, type OperationContext } from './context';
 import { loadGroupView, requireGroup, withEtag } from './views';
 
 type Deps = Pick<Services, 'storage'>;
 
-export async function createGroup(deps: Deps, body: z.output<typeof S.CreateGroupBody>, ctx: OperationContext): Promise<EndpointResult> {
+export async function createGroup(deps: Deps, body: z.output<typeof S.CreateGroupBody>, ctx: OperationContext): Promise<OperationResult> {
   const at = ctx.now.toISOString();
   const group = await deps.storage.groups.create({
     id: body.id,
@@ -33,12 +33,12 @@ export async function createGroup(deps: Deps, body: z.output<typeof S.CreateGrou
   return { ...withEtag(view, 201), headers: { etag: view.etag, location: `/api/groups/${encodeURIComponent(group.id)}` } };
 }
 
-export async function listGroups(deps: Deps, query: z.output<typeof S.ListGroupsQuery>): Promise<EndpointResult> {
+export async function listGroups(deps: Deps, query: z.output<typeof S.ListGroupsQuery>): Promise<OperationResult> {
   const page = await deps.storage.groups.list(query);
   return { status: 200, body: await mapPage(page, (g) => loadGroupView(deps.storage, g)) };
 }
 
-export async function getGroup(deps: Deps, groupId: string): Promise<EndpointResult> {
+export async function getGroup(deps: Deps, groupId: string): Promise<OperationResult> {
   return withEtag(await loadGroupView(deps.storage, await requireGroup(deps.storage, groupId)));
 }
 
@@ -46,7 +46,7 @@ export async function patchGroup(
   deps: Deps,
   input: { groupId: string; body: z.output<typeof S.PatchGroupBody>; ifMatch: string | null },
   ctx: OperationContext,
-): Promise<EndpointResult> {
+): Promise<OperationResult> {
   const group = await requireGroup(deps.storage, input.groupId);
   if (!etagMatches(input.ifMatch, group.etag)) throw new PreconditionFailedError();
   const patch = {
@@ -65,7 +65,7 @@ export async function patchGroup(
   return withEtag(await loadGroupView(deps.storage, updated));
 }
 
-export async function deleteGroup(deps: Deps, input: { groupId: string; ifMatch: string | null }, ctx: OperationContext): Promise<EndpointResult> {
+export async function deleteGroup(deps: Deps, input: { groupId: string; ifMatch: string | null }, ctx: OperationContext): Promise<OperationResult> {
   const group = await requireGroup(deps.storage, input.groupId);
   if (!etagMatches(input.ifMatch, group.etag)) throw new PreconditionFailedError();
   if (group.sync === 'enabled') {

@@ -1,5 +1,5 @@
 import { NotFoundError } from '../errors';
-import type { EndpointResult } from '../http/endpoint';
+import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { groupScope } from './context';
 
@@ -7,7 +7,7 @@ import { groupScope } from './context';
  * The group's audit trail, newest first. It outlives the group: after a delete the
  * trail (ending with `group.delete`) is still served; an id with no trail is unknown.
  */
-export async function groupHistory(deps: Pick<Services, 'storage'>, input: { groupId: string; top: number; continuationToken?: string | undefined }): Promise<EndpointResult> {
+export async function groupHistory(deps: Pick<Services, 'storage'>, input: { groupId: string; top: number; continuationToken?: string | undefined }): Promise<OperationResult> {
   const [group, page] = await Promise.all([deps.storage.groups.get(input.groupId), deps.storage.audit.list(groupScope(input.groupId), input)]);
   if (!group && page.items.length === 0 && !input.continuationToken) {
     throw new NotFoundError('GROUP_NOT_FOUND', `No group with id '${input.groupId}'.`);

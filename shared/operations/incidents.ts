@@ -4,7 +4,7 @@
  * by the timer) and Microsoft Graph access lost / recovered (reported by the provider-health
  * breaker's transitions).
  */
-import type { Log } from '../http/endpoint';
+import type { Log } from '../logging';
 import type { Services } from '../services';
 import { publishNotice } from './outbox';
 

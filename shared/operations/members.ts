@@ -3,7 +3,7 @@ import type * as S from '../api/schemas';
 import { withFacts } from '../domain';
 import type { Member } from '../domain/model';
 import { ConflictError, NotFoundError } from '../errors';
-import type { EndpointResult } from '../http/endpoint';
+import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { actor, audit, groupScope, nudge, userScope, type OperationContext } from './context';
 import { mapPage } from '../util/concurrency';
@@ -21,7 +21,7 @@ export async function addMembers(
   deps: Deps,
   input: { groupId: string; body: z.output<typeof S.AddMembersBody> },
   ctx: OperationContext,
-): Promise<EndpointResult> {
+): Promise<OperationResult> {
   const group = await requireGroup(deps.storage, input.groupId);
   const ids = [...new Set(input.body.employeeIds)];
   const facts = await deps.directory.employeeFacts(ids);
@@ -68,7 +68,7 @@ export async function addMembers(
   };
 }
 
-export async function removeMember(deps: Deps, input: { groupId: string; employeeId: string }, ctx: OperationContext): Promise<EndpointResult> {
+export async function removeMember(deps: Deps, input: { groupId: string; employeeId: string }, ctx: OperationContext): Promise<OperationResult> {
   const group = await requireGroup(deps.storage, input.groupId);
   const removed = await deps.storage.members.remove(group.id, input.employeeId);
   if (!removed) throw new NotFoundError('MEMBER_NOT_FOUND', `'${input.employeeId}' is not a member of group '${group.id}'.`);
@@ -88,7 +88,7 @@ export async function listMembers(
   deps: Deps,
   input: { groupId: string; query: z.output<typeof S.ListMembersQuery> },
   ctx: OperationContext,
-): Promise<EndpointResult> {
+): Promise<OperationResult> {
   const group = await requireGroup(deps.storage, input.groupId);
   const page = await deps.storage.members.list(group.id, input.query);
   const viewed = await mapPage(page, async (member) => {

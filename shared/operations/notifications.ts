@@ -3,7 +3,7 @@ import { GraphNotification, type DeliveryItem, type DeliveryMessage } from '../a
 import { isSignedClientState, verifyClientState } from '../domain/clientState';
 import { MAX_MESSAGE_BYTES } from '../adapters/queues';
 import type { ClientStateKeys, DeliveryQueue } from '../ports';
-import type { RequestContext } from '../http/endpoint';
+import type { RequestContext } from '../logging';
 
 export function hashClientState(clientState: string): string {
   return createHash('sha256').update(clientState, 'utf8').digest('hex');

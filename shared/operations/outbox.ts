@@ -7,7 +7,7 @@
  * given back and retried by a scheduled (delayed) message.
  */
 import { composeNotice, type Notice } from '../domain/notices';
-import { describe, type Log } from '../http/endpoint';
+import { describe, type Log } from '../logging';
 import type { NoticeMessage } from '../ports';
 import type { Services } from '../services';
 import { readSettings } from './settings';

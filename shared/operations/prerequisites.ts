@@ -4,7 +4,7 @@ import { resolveHost } from '../adapters/dns';
 import { secretNames } from '../adapters/secrets';
 import { ServiceUnavailableError } from '../errors';
 import type { Services } from '../services';
-import { describe } from '../http/endpoint';
+import { describe } from '../logging';
 import type { Storage } from '../adapters/tables';
 import type { Member } from '../domain/model';
 import type { MemberSummary, Page, PageRequest } from '../ports';

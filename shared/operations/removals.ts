@@ -1,5 +1,5 @@
 import { ConflictError } from '../errors';
-import type { EndpointResult } from '../http/endpoint';
+import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { actor, audit, groupScope, nudge, type OperationContext } from './context';
 import { holdOf, loadGroupView, requireGroup, statusSummaryFor } from './views';
@@ -11,7 +11,7 @@ type Deps = Pick<Services, 'storage'>;
  * only its own fact — the confirmation, naming the hold it releases — and nudges the
  * reconciler; the hold itself is the reconciler's, which lets the pass go on and clears it.
  */
-export async function confirmRemovals(deps: Deps, groupId: string, ctx: OperationContext): Promise<EndpointResult> {
+export async function confirmRemovals(deps: Deps, groupId: string, ctx: OperationContext): Promise<OperationResult> {
   const group = await requireGroup(deps.storage, groupId);
   const hold = holdOf(group, await statusSummaryFor(deps.storage, group));
   if (!hold) throw new ConflictError('GROUP_NOT_HELD', `Group '${group.id}' is not held by the mass-removal guard: there is nothing to confirm.`);

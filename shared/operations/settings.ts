@@ -1,6 +1,6 @@
 import { DEFAULT_GUARD, type GuardThreshold } from '../domain/guard';
 import { ConflictError, PreconditionFailedError } from '../errors';
-import type { EndpointResult } from '../http/endpoint';
+import type { OperationResult } from './result';
 import type { ConnectSettings, SettingsStore } from '../ports';
 import type { Services } from '../services';
 import { actor, audit, CONNECT_SCOPE, etagMatches, type OperationContext } from './context';
@@ -17,9 +17,9 @@ export async function readSettings(store: SettingsStore): Promise<ConnectSetting
   return (await store.get()) ?? DEFAULTS;
 }
 
-const respond = (settings: ConnectSettings): EndpointResult => ({ status: 200, body: settings, headers: { etag: settings.etag } });
+const respond = (settings: ConnectSettings): OperationResult => ({ status: 200, body: settings, headers: { etag: settings.etag } });
 
-export async function getSettings(deps: Deps): Promise<EndpointResult> {
+export async function getSettings(deps: Deps): Promise<OperationResult> {
   return respond(await readSettings(deps.storage.settings));
 }
 
@@ -34,7 +34,7 @@ export async function putSettings(
   deps: Deps,
   input: { notificationEmails?: string[] | undefined; massRemovalGuard?: GuardThreshold | undefined; ifMatch: string | null },
   ctx: OperationContext,
-): Promise<EndpointResult> {
+): Promise<OperationResult> {
   for (let attempt = 1; ; attempt++) {
     const stored = await deps.storage.settings.get();
     const current = stored ?? DEFAULTS;

@@ -3,7 +3,7 @@ import type { GraphAccess } from '../ports';
 import { currentGraphAccess } from './graphAccess';
 import type { Group, SyncSwitch } from '../domain/model';
 import { ConflictError, PreconditionFailedError, ServiceUnavailableError } from '../errors';
-import type { EndpointResult } from '../http/endpoint';
+import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { actor, audit, CONNECT_SCOPE, etagMatches, groupScope, nudge, type OperationContext } from './context';
 import { blockingFailures, memberPrerequisiteSummary, organisationPrerequisites, toPrerequisiteSummary } from './prerequisites';
@@ -26,7 +26,7 @@ export async function toggleGroupSync(
   deps: Deps,
   input: { groupId: string; enabled: boolean; ifMatch: string | null },
   ctx: OperationContext,
-): Promise<EndpointResult> {
+): Promise<OperationResult> {
   const target: SyncSwitch = input.enabled ? 'enabled' : 'disabled';
   let orgChecked = false;
   for (let attempt = 1; ; attempt++) {
@@ -102,11 +102,11 @@ async function toggleResponse(deps: Deps, group: Group, changed: boolean) {
   };
 }
 
-function withReconciliation(response: Awaited<ReturnType<typeof toggleResponse>>, requested: boolean): EndpointResult {
+function withReconciliation(response: Awaited<ReturnType<typeof toggleResponse>>, requested: boolean): OperationResult {
   return { ...response, body: { ...response.body, reconciliation: { requested } } };
 }
 
-export async function preflight(deps: Deps, input: { groupId: string; top: number; continuationToken?: string | undefined }): Promise<EndpointResult> {
+export async function preflight(deps: Deps, input: { groupId: string; top: number; continuationToken?: string | undefined }): Promise<OperationResult> {
   const group = await requireGroup(deps.storage, input.groupId);
   const [organisation, members] = await Promise.all([
     organisationPrerequisites(deps),
@@ -118,7 +118,7 @@ export async function preflight(deps: Deps, input: { groupId: string; top: numbe
   };
 }
 
-export async function connectStatus(deps: StatusDeps): Promise<EndpointResult> {
+export async function connectStatus(deps: StatusDeps): Promise<OperationResult> {
   const [organisation, overall, mail, syncIssues, graph] = await Promise.all([
     organisationPrerequisites(deps),
     countStatusesOverall(deps.storage),
@@ -147,7 +147,7 @@ export async function connectStatus(deps: StatusDeps): Promise<EndpointResult> {
   };
 }
 
-export async function refreshCredentials(deps: Deps, ctx: OperationContext): Promise<EndpointResult> {
+export async function refreshCredentials(deps: Deps, ctx: OperationContext): Promise<OperationResult> {
   const before = deps.directory.health();
   const after = await deps.directory.refreshCredentials();
   await audit(deps.storage.audit, ctx, {

@@ -1,7 +1,7 @@
 import { clearSuspension, resolveStatus } from '../domain';
 import type { Group, Member, UserState } from '../domain/model';
 import { NotFoundError, PreconditionFailedError, ConflictError } from '../errors';
-import type { EndpointResult } from '../http/endpoint';
+import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { loadDataSyncView, type DataSyncView } from './dataSync/view';
 import { audit, groupScope, nudge, userScope, type OperationContext } from './context';
@@ -127,7 +127,7 @@ export async function updateUserState(
   }
 }
 
-export async function getUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<EndpointResult> {
+export async function getUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<OperationResult> {
   return { status: 200, body: await loadUserSync(deps, employeeId, ctx.now) };
 }
 
@@ -140,7 +140,7 @@ async function requireKnownUser(deps: Deps, employeeId: string): Promise<string 
 }
 
 /** The personal switch. A disabled group still overrides it (resolveStatus), so users cannot bypass an emergency stop. */
-export async function putUserSync(deps: Deps, input: { employeeId: string; enabled: boolean }, ctx: OperationContext): Promise<EndpointResult> {
+export async function putUserSync(deps: Deps, input: { employeeId: string; enabled: boolean }, ctx: OperationContext): Promise<OperationResult> {
   const groupId = await requireKnownUser(deps, input.employeeId);
   const { before } = await updateUserState(deps, input.employeeId, ctx.now, (s) => ({ ...s, userEnabled: input.enabled }));
   if (before.userEnabled !== input.enabled) {
@@ -156,7 +156,7 @@ export async function putUserSync(deps: Deps, input: { employeeId: string; enabl
   return { status: 200, body: await loadUserSync(deps, input.employeeId, ctx.now) };
 }
 
-export async function forceUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<EndpointResult> {
+export async function forceUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<OperationResult> {
   const groupId = await requireKnownUser(deps, employeeId);
   // The count moves with the clearing, so a run that started before this force cannot suspend the user again.
   const { before } = await updateUserState(deps, employeeId, ctx.now, (s) => ({ ...s, ...clearSuspension(s), forces: s.forces + 1 }));

@@ -1,6 +1,6 @@
 import { applyOutcomes, planUser, toMailOperation, type PlannedAction } from '../../domain';
 import type { Group, MailResource, Member, SyncStatus, UserState } from '../../domain/model';
-import { describe, type Log } from '../../http/endpoint';
+import { describe, type Log } from '../../logging';
 import { NOT_STARTED, type MailOperation, type MailOperationResult } from '../../ports';
 import { mapLimited } from '../../util/concurrency';
 import { loadUserFacts, resolveUser, updateUserState } from '../userSync';

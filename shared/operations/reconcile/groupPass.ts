@@ -3,7 +3,7 @@ import { mapLimited } from '../../util/concurrency';
 import { currentGraphAccess } from '../graphAccess';
 import { updateUserState } from '../userSync';
 import type { Member, StatusCounts, SyncStatus } from '../../domain/model';
-import { describe } from '../../http/endpoint';
+import { describe } from '../../logging';
 import type { ReconcileRequest } from '../../ports';
 import { reconcileUsers } from './executor';
 import { checkGuard } from './guard';

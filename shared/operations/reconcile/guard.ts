@@ -11,7 +11,7 @@
  */
 import { emptyCounts, guardTrips, removalLimit, withFacts } from '../../domain';
 import type { Group } from '../../domain/model';
-import { describe } from '../../http/endpoint';
+import { describe } from '../../logging';
 import type { GroupHold } from '../../ports';
 import { publishNotice } from '../outbox';
 import { readSettings } from '../settings';

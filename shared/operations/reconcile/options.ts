@@ -1,5 +1,5 @@
 import type { AccessVerdict } from '../../domain/graphAccess';
-import type { Log } from '../../http/endpoint';
+import type { Log } from '../../logging';
 import type { Services } from '../../services';
 
 /** What every reconcile job reads and writes through. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { applyOutcomes, CreateAction } from '../../domain';
 import type { MailResource, Subscription } from '../../domain/model';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../errors';
-import type { Log } from '../../http/endpoint';
+import type { Log } from '../../logging';
 import type { MailOperationResult, ReconcileRequest } from '../../ports';
 import { hashClientState } from '../notifications';
 import type { Deps } from './options';
