@@ -9,17 +9,17 @@
  * Flags: --mailboxes 50  --events 500  --concurrency 50 (event creations in flight)
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { sampleSettingsValues, stackSettings } from '../dev/env';
 import { startGraphEmulator } from '../dev/emulators/graph/server';
 import { startVantagepointEmulator } from '../dev/emulators/vantagepoint/server';
-import { startDevHost } from '../dev/host';
 import { startAzurite } from '../dev/support/azurite';
+import { startHostProcess, waitUntilHealthy } from '../dev/support/hostProcess';
 import { freePort } from '../dev/support/ports';
 import { createStorage } from '../shared/adapters/tables';
 import { referenceLine, syncReference } from '../shared/domain/events';
 import type { Member } from '../shared/domain/model';
-import { registeredFunctions } from '../shared/functionRegistry';
 import { mapLimited } from '../shared/util/concurrency';
 import { flag, intList, ms, runBenchmark, summarize } from './support';
 
@@ -52,19 +52,20 @@ runBenchmark('bench:sync', TIME_LIMIT_MS, async (onStop) => {
   const graph = await startGraphEmulator({ port: 0, allowHttpNotificationUrls: true });
   stops.push(() => graph.stop());
   const functionsPort = await freePort();
-  const lines: string[] = [];
-  const host = await startDevHost({
-    port: functionsPort,
-    env: { ...sampleSettingsValues(), ...stackSettings({ storageConnectionString: azurite.connectionString, vantagepointUrl: vantagepoint.url, graphUrl: graph.url, functionsPort }) },
-    storageConnectionString: azurite.connectionString,
-    runTimers: false,
-    registry: registeredFunctions,
-    log: (line) => {
-      if (process.env.BENCH_DEBUG) console.log(line.slice(0, 400));
-      if (line.includes('"datasync.') || line.includes('failed')) lines.push(line);
-    },
+  // The functions run in a process of their own (as on their own machine in Azure): the emulators
+  // standing in for Graph and Vantagepoint do not share their event loop.
+  const host = startHostProcess({
+    ...sampleSettingsValues(),
+    ...stackSettings({ storageConnectionString: azurite.connectionString, vantagepointUrl: vantagepoint.url, graphUrl: graph.url, functionsPort }),
+    FUNCTIONS_PORT: String(functionsPort),
+    // no sweep in the middle of the measurement (the platform's per-function switch)
+    'AzureWebJobs.reconcile-timer.Disabled': 'true',
+    'AzureWebJobs.orphan-repair-timer.Disabled': 'true',
   });
   stops.push(() => host.stop());
+  await waitUntilHealthy(`http://127.0.0.1:${functionsPort}/api`, host);
+  const logLines = () => fs.readFileSync(host.logFile, 'utf8').split('\n');
+  if (process.env.BENCH_DEBUG) console.log(`host log: ${host.logFile}`);
 
   // One enabled group of synthetic members (prerequisites passed), then one reconcile pass.
   const storage = createStorage({ connectionString: azurite.connectionString });
@@ -81,7 +82,7 @@ runBenchmark('bench:sync', TIME_LIMIT_MS, async (onStop) => {
   const eventSubs = () => graph.subscriptions().filter((s) => s.resource.endsWith('/events')).length;
   await until('the events subscriptions', () => eventSubs() === mailboxes, 60_000);
   // the first-enable catch-ups (one calendarView/delta round per user) finish before the burst
-  await until('the first catch-ups', () => lines.filter((l) => l.includes('"datasync.catchup"')).length >= mailboxes, 60_000);
+  await until('the first catch-ups', () => logLines().filter((l) => l.includes('"datasync.catchup"')).length >= mailboxes, 60_000);
   console.log(`${mailboxes} users syncing (subscriptions and first catch-ups done)`);
 
   // The burst: created at the emulator (which notifies as Graph does), watched in Vantagepoint.

@@ -32,7 +32,7 @@ import {
   type TimerFunctionOptions,
 } from '@azure/functions';
 import { QueueServiceClient, type DequeuedMessageItem, type QueueClient } from '@azure/storage-queue';
-import { registeredFunctions, type FunctionDefinition } from '../shared/functionRegistry';
+import { registeredFunctions, registeredStartHooks, type FunctionDefinition } from '../shared/functionRegistry';
 import { describe } from '../shared/http/endpoint';
 import { problem } from '../shared/http/problem';
 import { localSettingsValues, portSetting, DEFAULT_PORTS, repoRoot } from './env';
@@ -113,6 +113,10 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     }
     if (options.runTimers !== false) {
       for (const def of definitions.filter(isKind('timer'))) started.push(startTimerTrigger(def, sink));
+    }
+    // As the Functions host runs app.hook.appStart handlers once the app is loaded.
+    for (const hook of registeredStartHooks()) {
+      hook.run().catch((err: unknown) => hostLog(sink, 'error', `start-up hook ${hook.name} failed: ${err instanceof Error ? err.message : String(err)}`));
     }
     return { url: server.url, port: server.port, stop: stopAll };
   } catch (err) {

@@ -1,7 +1,7 @@
 import '../shared/startup';
 import type { InvocationContext } from '@azure/functions';
-import { defineStorageQueue, QUEUES } from '../shared/functionRegistry';
-import { describe, makeLog } from '../shared/logging';
+import { defineAppStart, defineStorageQueue, QUEUES } from '../shared/functionRegistry';
+import { describe, makeLog, processLog } from '../shared/logging';
 import { handleChangeMessage } from '../shared/operations/dataSync/consume';
 import { getDataSyncDeps } from '../shared/operations/dataSync/services';
 
@@ -23,6 +23,14 @@ defineStorageQueue('data-sync', {
       throw err; // the queue redelivers, then poisons after maxDequeueCount
     }
   },
+});
+
+// ACTIVITY_TYPE is looked up in Vantagepoint when the host starts (its outcome is logged and shown
+// by GET /api/connect/status), not only when the first change arrives.
+defineAppStart('data-sync.activity-type', async () => {
+  if (/^(true|1)$/i.test(process.env['AzureWebJobs.data-sync.Disabled'] ?? '')) return;
+  const deps = await getDataSyncDeps(processLog({ function: 'data-sync', phase: 'start-up' }));
+  await deps.activityType();
 });
 
 function safeJson(text: string): unknown {

@@ -37,6 +37,19 @@ export function registeredFunctions(): readonly FunctionDefinition[] {
   return definitions;
 }
 
+/** Work the app does once when a host starts (Azure: `app.hook.appStart`); errors are the hook's own to log. */
+export type StartHook = { name: string; run: () => Promise<void> };
+const startHooks: StartHook[] = [];
+
+export function defineAppStart(name: string, run: () => Promise<void>): void {
+  startHooks.push({ name, run });
+  app.hook.appStart(() => run());
+}
+
+export function registeredStartHooks(): readonly StartHook[] {
+  return startHooks;
+}
+
 /** Queue names shared by producers, triggers and infra/. */
 export const QUEUES = {
   reconcile: 'reconcile-requests',

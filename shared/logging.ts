@@ -28,6 +28,13 @@ export function makeLog(context: InvocationContext, base: Record<string, unknown
   };
 }
 
+/** A Log outside any invocation (start-up hooks): JSON lines on the process's standard output. */
+export function processLog(base: Record<string, unknown>): Log {
+  return (event, fields = {}) => {
+    console.log(JSON.stringify({ event, ...base, ...fields }));
+  };
+}
+
 /** Error name and message only: stacks and causes can carry request data. */
 export function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown';

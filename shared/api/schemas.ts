@@ -255,11 +255,11 @@ export const CredentialHealth = z
 /** A health check of the organisation's connection to a provider (not a prerequisite: enabling stays possible). */
 export const ProviderCheck = z
   .object({
-    code: z.literal('GRAPH_ACCESS'),
+    code: z.enum(['GRAPH_ACCESS', 'ACTIVITY_TYPE']),
     ok: z.boolean(),
     message: z.string(),
     cause: z.enum(['CREDENTIALS', 'UNAUTHORIZED', 'PERMISSION', 'SERVICE']).nullable().meta({ description: 'why Graph cannot be used; null when it can' }),
-    error: z.string().nullable().meta({ description: "Graph's or the identity platform's error code, e.g. Authorization_RequestDenied" }),
+    error: z.string().nullable().meta({ description: "Graph's or the identity platform's error code, e.g. Authorization_RequestDenied; for ACTIVITY_TYPE: UNKNOWN_ACTIVITY_TYPE or UNVERIFIABLE" }),
     since: z.string().nullable().meta({ description: 'since when it fails (or, when ok, since when it works again); null when never observed failing' }),
   })
   .meta({ id: 'ProviderCheck' });
@@ -268,7 +268,8 @@ export const ConnectStatus = z
   .object({
     organisation: z.array(PrerequisiteResult),
     checks: z.array(ProviderCheck).meta({
-      description: "Provider health at organisation level. GRAPH_ACCESS fails while Graph refuses the app itself; the reconciler then charges no member, backs off, and resumes within a minute of Graph's recovery.",
+      description:
+        "Provider health at organisation level. GRAPH_ACCESS fails while Graph refuses the app itself; the reconciler then charges no member, backs off, and resumes within a minute of Graph's recovery. ACTIVITY_TYPE fails when the configured ACTIVITY_TYPE is not in Vantagepoint's CFGActivityType code table (every meeting would become a sync issue), and is not ok with error UNVERIFIABLE while Vantagepoint cannot be asked.",
     }),
     credential: CredentialHealth,
     outboundIpAddresses: z.array(z.string()),

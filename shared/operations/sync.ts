@@ -1,5 +1,6 @@
 import { ACCESS_CAUSE_MESSAGES } from '../domain/graphAccess';
-import type { GraphAccess } from '../ports';
+import type { ActivityTypeCheck, GraphAccess } from '../ports';
+import { describe } from '../logging';
 import { currentGraphAccess } from './graphAccess';
 import type { Group, SyncSwitch } from '../domain/model';
 import { ConflictError, PreconditionFailedError, ServiceUnavailableError } from '../errors';
@@ -11,7 +12,10 @@ import { requireGroup, statusSummaryFor, toGroupView } from './views';
 import { countStatusesOverall } from './statusCounts';
 
 type Deps = Pick<Services, 'config' | 'secrets' | 'directory' | 'storage'>;
-type StatusDeps = Deps & Pick<Services, 'mailer'>;
+type StatusDeps = Deps & Pick<Services, 'mailer'> & {
+  /** the data sync's ACTIVITY_TYPE look-up (memoised per process); absent → not reported */
+  activityType?: () => Promise<ActivityTypeCheck>;
+};
 
 const AFFECTED_PAGE = 20;
 /** Concurrent toggles without If-Match re-read and retry; each accepted change is audited once. */
@@ -126,12 +130,13 @@ export async function connectStatus(deps: StatusDeps): Promise<OperationResult> 
     deps.storage.syncIssues.count(),
     currentGraphAccess(deps, true),
   ]);
+  const activityType = deps.activityType ? await deps.activityType().catch((err: unknown): ActivityTypeCheck => ({ known: 'unverifiable', message: describe(err) })) : null;
   const sender = deps.mailer?.sender ?? null;
   return {
     status: 200,
     body: {
       organisation,
-      checks: [graphAccessCheck(graph)],
+      checks: [graphAccessCheck(graph), ...(activityType ? [activityTypeCheck(deps.config.ACTIVITY_TYPE, activityType)] : [])],
       credential: deps.directory.health(),
       outboundIpAddresses: deps.config.OUTBOUND_IP_ADDRESSES,
       counts: overall.counts,
@@ -161,6 +166,13 @@ export async function refreshCredentials(deps: Deps, ctx: OperationContext): Pro
 }
 
 /** The breaker's state as the GRAPH_ACCESS check of the status endpoint. */
+function activityTypeCheck(type: string, check: ActivityTypeCheck) {
+  const ok = check.known === true;
+  const message = ok ? `Activity type '${type}' exists in Vantagepoint.` : check.known === false ? check.message : `Activity type '${type}' could not be checked: ${check.message}`;
+  const error = ok ? null : check.known === false ? 'UNKNOWN_ACTIVITY_TYPE' : 'UNVERIFIABLE';
+  return { code: 'ACTIVITY_TYPE' as const, ok, message, cause: null, error, since: null };
+}
+
 function graphAccessCheck(access: GraphAccess) {
   const ok = access.state === 'ok';
   const message = ok

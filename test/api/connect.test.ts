@@ -68,3 +68,12 @@ it('shows a secret Vantagepoint no longer accepts, and recovers on refresh once 
   const healthy = await admin.get<ConnectStatus>('connect/status');
   expect(healthy.body.organisation.every((p) => p.ok)).toBe(true);
 });
+
+it('reports Graph access and the data sync activity type as organisation-level checks', async () => {
+  const res = await admin.get<{ checks: Array<{ code: string; ok: boolean; error: string | null; message: string }> }>('connect/status');
+  expect(res.body.checks.map((c) => [c.code, c.ok])).toEqual([
+    ['GRAPH_ACCESS', true],
+    ['ACTIVITY_TYPE', true],
+  ]);
+  expect(res.body.checks[1]?.message).toContain(stack.env.ACTIVITY_TYPE ?? 'Meeting');
+});

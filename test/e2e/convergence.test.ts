@@ -16,16 +16,17 @@ import fc from 'fast-check';
 import { createSecretSource } from '../../shared/adapters/secrets';
 import { createStorage, type Storage } from '../../shared/adapters/tables';
 import { parseConfig, type Config } from '../../shared/config';
-import type { EmployeeFacts, MailResource } from '../../shared/domain/model';
+import type { MailResource } from '../../shared/domain/model';
 import { AppError } from '../../shared/errors';
-import type { RequestContext } from '../../shared/http/endpoint';
+import type { RequestContext } from '../../shared/logging';
 import { createGroup } from '../../shared/operations/groups';
 import { addMembers, removeMember } from '../../shared/operations/members';
 import { handleReconcileRequest } from '../../shared/operations/reconcile';
 import { toggleGroupSync } from '../../shared/operations/sync';
 import { forceUserSync, putUserSync } from '../../shared/operations/userSync';
-import type { ReconcileRequest, VantagepointDirectory } from '../../shared/ports';
+import type { ReconcileRequest } from '../../shared/ports';
 import { FakeGraph, type Fault } from '../support/fakeGraph';
+import { directoryOf, offlineSettings } from '../support/offline';
 import { drainQueue } from '../support/reconcile';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { QUEUES } from '../../shared/functionRegistry';
@@ -48,24 +49,10 @@ const now = () => new Date(clockMs);
 beforeAll(async () => {
   const connection = process.env.TEST_STORAGE_CONNECTION as string;
   const tag = randomBytes(4).toString('hex');
-  const env = {
-    CONNECT_ENVIRONMENT: 'development',
-    AzureWebJobsStorage: connection,
-    VANTAGEPOINT_BASE_URL: 'http://127.0.0.1:1',
-    VANTAGEPOINT_CLIENT_ID: 'connect-local',
-    VANTAGEPOINT_SERVICE_USERNAME: 'svc',
-    VANTAGEPOINT_CLIENT_SECRET: 'unused',
-    VANTAGEPOINT_SERVICE_PASSWORD: 'unused',
-    GRAPH_BASE_URL: 'http://127.0.0.1:1/v1.0',
-    GRAPH_AUTHORITY_HOST: 'http://127.0.0.1:1',
-    GRAPH_TENANT_ID: 'tenant',
-    GRAPH_CLIENT_ID: 'client',
-    GRAPH_CLIENT_SECRET_NAME: 'graph-client-secret',
-    GRAPH_CLIENT_SECRET: 'unused',
-    GRAPH_NOTIFICATION_URL: 'https://example.test/api/notifications/graph',
+  const env = offlineSettings(connection, {
     GRAPH_RESOURCES: RESOURCES.join(','),
     RECONCILE_MAX_FAILURES: '3',
-  };
+  });
   config = parseConfig(env);
   secrets = createSecretSource(config, { env });
   storage = createStorage({ connectionString: connection }, { tablePrefix: `Conv${tag}`, queuePrefix: `conv${tag}-`, now: () => clockMs });
@@ -88,25 +75,9 @@ interface World {
   ineligible: Set<string>;
 }
 
-function directoryOf(world: World): VantagepointDirectory {
-  return {
-    async employeeFacts(ids) {
-      return new Map(
-        ids.map((id): [string, EmployeeFacts] => [id, { employeeId: id, exists: true, name: id, email: world.ineligible.has(id) ? '' : mailboxOf(id), employeeStatus: 'A', user: { username: id, active: true } }]),
-      );
-    },
-    async checkCredentials() {
-      return { ok: true, message: 'ok' };
-    },
-    authenticate: () => Promise.reject(new Error('not used')),
-    checkCaller: () => Promise.reject(new Error('not used')),
-    whoAmI: () => Promise.reject(new Error('not used')),
-    health: () => ({ ok: true }) as unknown as ReturnType<VantagepointDirectory['health']>,
-    refreshCredentials: () => Promise.reject(new Error('not used')),
-  };
-}
+const directoryFor = (world: World) => directoryOf((id) => (world.ineligible.has(id) ? '' : mailboxOf(id)));
 
-const depsOf = (world: World) => ({ config, secrets, directory: directoryOf(world), storage, mail: world.graph });
+const depsOf = (world: World) => ({ config, secrets, directory: directoryFor(world), storage, mail: world.graph });
 const ctx = (): RequestContext => ({ requestId: `conv-${randomBytes(3).toString('hex')}`, invocationId: 'conv', caller: null, log: () => undefined, now: now() });
 const options = () => ({ now, log: () => undefined, deadline: Number.MAX_SAFE_INTEGER });
 

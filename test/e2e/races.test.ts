@@ -19,16 +19,17 @@ import fc from 'fast-check';
 import { createSecretSource } from '../../shared/adapters/secrets';
 import { createStorage, type Storage } from '../../shared/adapters/tables';
 import { parseConfig, type Config } from '../../shared/config';
-import type { EmployeeFacts, Group, MailResource, Member } from '../../shared/domain/model';
+import type { Group, MailResource, Member } from '../../shared/domain/model';
 import { AppError } from '../../shared/errors';
-import type { RequestContext } from '../../shared/http/endpoint';
+import type { RequestContext } from '../../shared/logging';
 import { deleteGroup } from '../../shared/operations/groups';
 import { addMembers, removeMember } from '../../shared/operations/members';
 import { handleReconcileRequest, reconcileGroup } from '../../shared/operations/reconcile';
 import { toggleGroupSync } from '../../shared/operations/sync';
 import { forceUserSync } from '../../shared/operations/userSync';
-import { NOT_STARTED, type ReconcileRequest, type VantagepointDirectory } from '../../shared/ports';
+import { NOT_STARTED, type ReconcileRequest } from '../../shared/ports';
 import { FakeGraph } from '../support/fakeGraph';
+import { directoryOf, offlineSettings } from '../support/offline';
 import { drainQueue } from '../support/reconcile';
 import { startCutProxy } from '../support/cutProxy';
 import { QueueServiceClient } from '@azure/storage-queue';
@@ -54,24 +55,10 @@ let storageOptions: Parameters<typeof createStorage>[1];
 beforeAll(async () => {
   const connection = process.env.TEST_STORAGE_CONNECTION as string;
   const tag = randomBytes(4).toString('hex');
-  const env = {
-    CONNECT_ENVIRONMENT: 'development',
-    AzureWebJobsStorage: connection,
-    VANTAGEPOINT_BASE_URL: 'http://127.0.0.1:1',
-    VANTAGEPOINT_CLIENT_ID: 'connect-local',
-    VANTAGEPOINT_SERVICE_USERNAME: 'svc',
-    VANTAGEPOINT_CLIENT_SECRET: 'unused',
-    VANTAGEPOINT_SERVICE_PASSWORD: 'unused',
-    GRAPH_BASE_URL: 'http://127.0.0.1:1/v1.0',
-    GRAPH_AUTHORITY_HOST: 'http://127.0.0.1:1',
-    GRAPH_TENANT_ID: 'tenant',
-    GRAPH_CLIENT_ID: 'client',
-    GRAPH_CLIENT_SECRET_NAME: 'graph-client-secret',
-    GRAPH_CLIENT_SECRET: 'unused',
-    GRAPH_NOTIFICATION_URL: 'https://example.test/api/notifications/graph',
+  const env = offlineSettings(connection, {
     GRAPH_RESOURCES: RESOURCES.join(','),
     RECONCILE_MAX_FAILURES: '3',
-  };
+  });
   config = parseConfig(env);
   secrets = createSecretSource(config, { env });
   storageOptions = { tablePrefix: `Race${tag}`, queuePrefix: `race${tag}-`, now: () => Date.now() + skew };
@@ -93,19 +80,7 @@ const mailboxOf = (employeeId: string) => `${employeeId.toLowerCase()}@contoso.t
 const unique = () => randomBytes(3).toString('hex').toUpperCase();
 
 /** Every employee exists, is active and has a valid email: membership alone decides who syncs. */
-const directory: VantagepointDirectory = {
-  async employeeFacts(ids) {
-    return new Map(ids.map((id): [string, EmployeeFacts] => [id, { employeeId: id, exists: true, name: id, email: mailboxOf(id), employeeStatus: 'A', user: { username: id, active: true } }]));
-  },
-  async checkCredentials() {
-    return { ok: true, message: 'ok' };
-  },
-  authenticate: () => Promise.reject(new Error('not used')),
-  checkCaller: () => Promise.reject(new Error('not used')),
-  whoAmI: () => Promise.reject(new Error('not used')),
-  health: () => ({ ok: true }) as unknown as ReturnType<VantagepointDirectory['health']>,
-  refreshCredentials: () => Promise.reject(new Error('not used')),
-};
+const directory = directoryOf(mailboxOf);
 
 /** Order of calls across every scheduled wrapper: which operation read or wrote what, when. */
 let sequence = 0;

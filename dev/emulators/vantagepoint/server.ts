@@ -1,13 +1,7 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { listenOnLoopback } from '../../support/listen';
 import http from 'node:http';
-import {
-  type VantagepointEmployee,
-  type VantagepointOAuthError,
-  type VantagepointRestError,
-  type VantagepointTokenResponse,
-  type VantagepointUser,
-} from '../../../shared/adapters/vantagepoint/wire';
+import type { VantagepointEmployee, VantagepointUser } from '../../../shared/adapters/vantagepoint/wire';
+import { HttpProblem, oauthError, restError, sameSecret, TokenEndpoint } from './oauth';
 import { ListingError, pageOf, selectFields } from './listing';
 import defaultSeed from './seed.json';
 import { ActivitiesHub, Answer, RestProblem } from './activities';
@@ -81,25 +75,6 @@ export async function localUserToken(baseUrl: string, username: string, password
   return body.access_token;
 }
 /** Vantagepoint does not publish its refresh-token lifetime; a working day is a plausible stand-in. */
-const REFRESH_TOKEN_LIFETIME_MS = 8 * 3600 * 1000;
-
-interface IssuedToken {
-  username: string;
-  expiresAt: number;
-}
-
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: VantagepointOAuthError | VantagepointRestError,
-  ) {
-    super(JSON.stringify(body));
-  }
-}
-
-const oauthError = (error: string, description: string) => new HttpProblem(400, { error, error_description: description });
-const restError = (status: number, message: string, detail: string) => new HttpProblem(status, { message, detail });
-
 /**
  * An in-memory Vantagepoint that speaks the REST endpoints Connect Sync uses, exactly in the
  * shapes Deltek documents (docs/VANTAGEPOINT.md; samples in test/fixtures/vantagepoint/): the
@@ -108,109 +83,29 @@ const restError = (status: number, message: string, detail: string) => new HttpP
  * endpoint: `/api/user/current` is the user named "current", as on a real server.
  */
 class VantagepointState {
-  private clientSecret: string;
-  private readonly accessTokens = new Map<string, IssuedToken>();
-  private readonly refreshTokens = new Map<string, IssuedToken>();
+  readonly tokens: TokenEndpoint;
   private readonly employees: Map<string, VantagepointEmployee>;
   private readonly users: Map<string, SeedData['users'][number]>;
   readonly requests = new Map<string, number>();
-  readonly grants = { password: 0, refresh_token: 0 };
   readonly activities: ActivitiesHub;
 
-  constructor(
-    seed: SeedData,
-    private readonly clientId: string,
-    clientSecret: string,
-    private readonly lifetimeSeconds: number,
-    private readonly now: () => number,
-    private readonly database: string,
-  ) {
-    this.clientSecret = clientSecret;
+  constructor(seed: SeedData, client: { clientId: string; clientSecret: string; lifetimeSeconds: number; database: string }, now: () => number) {
     this.activities = new ActivitiesHub(now);
     this.employees = new Map(seed.employees.map((e) => [e.Employee.toLowerCase(), e]));
     this.users = new Map(seed.users.map((u) => [u.Username.toLowerCase(), u]));
+    this.tokens = new TokenEndpoint({ ...client, now, signIn: (username, password) => this.signIn(username, password) });
+  }
+
+  /** The user a password grant names, when the password is theirs and they are active. */
+  private signIn(username: string, password: string): string | null {
+    const user = this.users.get(username.toLowerCase());
+    return user && user.Password !== undefined && sameSecret(password, user.Password) && user.Status === 'A' ? user.Username : null;
   }
 
   updateUser(username: string, patch: Partial<Pick<SeedData['users'][number], 'Status' | 'Role' | 'Employee'>>): void {
     const user = this.users.get(username.toLowerCase());
     if (!user) throw new Error(`no user ${username}`);
     this.users.set(username.toLowerCase(), { ...user, ...patch });
-  }
-
-  rotateSecret(secret: string): void {
-    this.clientSecret = secret;
-    this.revokeAllTokens();
-  }
-
-  revokeAllTokens(): void {
-    this.accessTokens.clear();
-    this.refreshTokens.clear();
-  }
-
-  // ------------------------------------------------------------ POST /api/token
-
-  token(form: URLSearchParams): VantagepointTokenResponse {
-    // Vantagepoint's documented names mix cases (Client_Id for the password grant, client_id for refresh)
-    const field = (name: string) => {
-      for (const [key, value] of form) if (key.toLowerCase() === name) return value;
-      return undefined;
-    };
-    const grantType = field('grant_type');
-    if (!grantType) throw oauthError('invalid_request', 'grant_type is required.');
-    if (grantType !== 'password' && grantType !== 'refresh_token') throw oauthError('unsupported_grant_type', `grant_type "${grantType}" is not supported.`);
-    if (!field('client_id') || field('client_secret') === undefined) throw oauthError('invalid_request', 'client_id and client_secret are required.');
-    if (field('client_id') !== this.clientId || !sameSecret(field('client_secret') ?? '', this.clientSecret)) {
-      throw oauthError('invalid_client', 'The client id or client secret is not valid.');
-    }
-    // multi-database installations need the database on every grant, the refresh grant included:
-    // a grant without the field, or naming another database, is refused
-    const database = field('database');
-    if (database === undefined || database.toLowerCase() !== this.database.toLowerCase()) {
-      throw oauthError('invalid_request', database === undefined ? 'database is required.' : `The database "${database}" is not available.`);
-    }
-    const username = grantType === 'password' ? this.passwordOwner(field) : this.refreshTokenOwner(field('refresh_token'));
-    this.grants[grantType] += 1;
-    return this.issue(username);
-  }
-
-  private passwordOwner(field: (name: string) => string | undefined): string {
-    const username = field('username');
-    const password = field('password');
-    if (!username || password === undefined) throw oauthError('invalid_request', 'Username and Password are required.');
-    if ((field('integrated') ?? 'N').toUpperCase() !== 'N') throw oauthError('invalid_request', 'Integrated (Windows) authentication is not available.');
-    const user = this.users.get(username.toLowerCase());
-    if (!user || user.Password === undefined || !sameSecret(password, user.Password) || user.Status !== 'A') {
-      throw oauthError('invalid_grant', 'The user name or password is incorrect.');
-    }
-    return user.Username;
-  }
-
-  private refreshTokenOwner(refreshToken: string | undefined): string {
-    if (!refreshToken) throw oauthError('invalid_request', 'refresh_token is required.');
-    const issued = this.refreshTokens.get(refreshToken);
-    this.refreshTokens.delete(refreshToken); // refresh tokens are single use
-    if (!issued || this.now() >= issued.expiresAt) throw oauthError('invalid_grant', 'The refresh token is invalid or expired.');
-    return issued.username;
-  }
-
-  private issue(username: string): VantagepointTokenResponse {
-    const access = randomBytes(24).toString('base64url');
-    const refresh = randomBytes(24).toString('base64url');
-    this.accessTokens.set(access, { username, expiresAt: this.now() + this.lifetimeSeconds * 1000 });
-    this.refreshTokens.set(refresh, { username, expiresAt: this.now() + REFRESH_TOKEN_LIFETIME_MS });
-    return { access_token: access, token_type: 'bearer', expires_in: this.lifetimeSeconds, refresh_token: refresh };
-  }
-
-  // ------------------------------------------------------------ REST
-
-  /** The signed-in user's name, or 401 like Vantagepoint. */
-  authenticate(authorization: string | undefined): string {
-    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-    const issued = token ? this.accessTokens.get(token) : undefined;
-    if (!token || !issued || this.now() >= issued.expiresAt) {
-      throw restError(401, 'Authorization has been denied for this request.', 'The access token is missing, invalid or expired.');
-    }
-    return issued.username;
   }
 
   /** A user record as Deltek's user list shows it (no Role unless the seed models one). */
@@ -243,12 +138,6 @@ class VantagepointState {
   }
 }
 
-/** Constant-time comparison of equal-length digests, so response timing reveals nothing about a secret. */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
 /** Deltek's "Responses": every answer is an array; a missing key is a 404 (or `200 []`, as seen in practice). */
 function single(record: unknown, missing: 404 | 'empty', what: string): unknown[] {
   if (record !== null) return [record];
@@ -276,9 +165,9 @@ async function handle(state: VantagepointState, req: http.IncomingMessage, url: 
     if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
       throw oauthError('invalid_request', 'The body must be application/x-www-form-urlencoded.');
     }
-    return state.token(new URLSearchParams(await readBody(req)));
+    return state.tokens.grant(new URLSearchParams(await readBody(req)));
   }
-  const username = state.authenticate(req.headers.authorization);
+  const username = state.tokens.authenticate(req.headers.authorization);
   if (/^\/api\/(activity|codeTable)(\/|$)/i.test(url.pathname)) return activityRoutes(state, req, url, username, missing);
   if (req.method !== 'GET') throw restError(405, 'Method not allowed.', 'Only GET is emulated.');
   for (const [pattern, route] of ROUTES) {
@@ -314,12 +203,14 @@ async function activityRoutes(state: VantagepointState, req: http.IncomingMessag
 
 export async function startVantagepointEmulator(options: VantagepointEmulatorOptions = {}): Promise<VantagepointEmulator> {
   const state = new VantagepointState(
-    options.seed ?? (defaultSeed),
-    options.clientId ?? LOCAL_CLIENT_ID,
-    options.clientSecret ?? LOCAL_CLIENT_SECRET,
-    options.tokenLifetimeSeconds ?? 1799,
+    options.seed ?? defaultSeed,
+    {
+      clientId: options.clientId ?? LOCAL_CLIENT_ID,
+      clientSecret: options.clientSecret ?? LOCAL_CLIENT_SECRET,
+      lifetimeSeconds: options.tokenLifetimeSeconds ?? 1799,
+      database: options.database ?? LOCAL_DATABASE,
+    },
     options.now ?? Date.now,
-    options.database ?? LOCAL_DATABASE,
   );
   const missing = options.missingRecord ?? 404;
   const server = http.createServer((req, res) => {
@@ -342,10 +233,10 @@ export async function startVantagepointEmulator(options: VantagepointEmulatorOpt
   const listening = await listenOnLoopback(server, options.port ?? 0);
   return {
     ...listening,
-    rotateSecret: (secret) => state.rotateSecret(secret),
-    revokeAllTokens: () => state.revokeAllTokens(),
+    rotateSecret: (secret) => state.tokens.rotateSecret(secret),
+    revokeAllTokens: () => state.tokens.revokeAll(),
     requestCount: (path) => (path === undefined ? [...state.requests.values()].reduce((a, b) => a + b, 0) : (state.requests.get(path) ?? 0)),
-    grantCount: (grantType) => state.grants[grantType],
+    grantCount: (grantType) => state.tokens.grants[grantType],
     updateUser: (username, patch) => state.updateUser(username, patch),
     activities: state.activities,
   };
