@@ -24,7 +24,7 @@ export default tseslint.config(
           patterns: [
             {
               regex: '(^|/)http(/|$)',
-              message: 'The domain, operations and adapters must not import shared/http: use shared/logging (Log, RequestContext, describe) and shared/operations/result.',
+              message: 'The domain, operations and adapters must not import shared/http: use shared/logging (Log, RequestContext, describe); operations return data, and the HTTP layer maps it to a status (answerOf).',
             },
           ],
         },

@@ -1,12 +1,12 @@
 import '../shared/startup';
 import * as api from '../shared/api/endpoints';
 import { clearedSessionCookie, sessionCookie } from '../shared/http/cookies';
-import { serve } from '../shared/http/serve';
+import { serveResponse } from '../shared/http/serve';
 import { signIn, signOut } from '../shared/operations/session';
 
 const NO_STORE = { 'cache-control': 'no-store' };
 
-serve(api.createSession, async ({ body }, ctx, services) => {
+serveResponse(api.createSession, async ({ body }, ctx, services) => {
   const { session, user } = await signIn(services, body, ctx);
   return {
     status: 201,
@@ -15,7 +15,7 @@ serve(api.createSession, async ({ body }, ctx, services) => {
   };
 });
 
-serve(api.getSession, async (_input, ctx) => {
+serveResponse(api.getSession, async (_input, ctx) => {
   const caller = ctx.caller;
   if (!caller) throw new Error('an admin endpoint always has a caller');
   return {
@@ -30,7 +30,7 @@ serve(api.getSession, async (_input, ctx) => {
   };
 });
 
-serve(api.deleteSession, async (_input, ctx, services) => {
+serveResponse(api.deleteSession, async (_input, ctx, services) => {
   await signOut(services, ctx.caller, ctx);
   return { status: 204, headers: { ...NO_STORE, 'set-cookie': clearedSessionCookie(services.config) } };
 });

@@ -134,6 +134,7 @@ export const createGroup = admin({
     201: { description: 'Created', schema: S.GroupView },
     409: problem('DUPLICATE_ID or DUPLICATE_NAME'),
   },
+  locationOf: (group: { id: string }) => `/api/groups/${encodeURIComponent(group.id)}`,
 });
 
 export const listGroups = admin({
@@ -240,6 +241,7 @@ export const toggleGroup = admin({
     409: problem('ORG_PREREQUISITES_NOT_MET, listing each failing prerequisite in `prerequisites`; MAILBOX_ACCESS_NOT_SUPPORTED for a google group'),
     412: problem('If-Match does not match'),
   },
+  etagOf: (result: { group: { etag: string } }) => result.group.etag,
 });
 
 export const confirmRemovals = admin({

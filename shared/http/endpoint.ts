@@ -5,10 +5,14 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type 
 import { callerCredentials, clientAddress } from './credentials';
 import { problemFromError } from './problem';
 import { describe, makeLog, type Log, type RequestContext } from '../logging';
-import type { OperationResult } from '../operations/result';
 
 export { describe, makeLog, type Log, type RequestContext };
-export type EndpointResult = OperationResult;
+/** A response as the HTTP layer sends it: status, body and headers. */
+export interface EndpointResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
 
 /** Bodies above this are refused with 413 before parsing (the largest legitimate body is a bulk add). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -42,6 +46,38 @@ export interface Endpoint<P extends z.ZodType = z.ZodType, Q extends z.ZodType =
   /** the endpoint honours If-Match */
   ifMatch?: boolean;
   responses: Record<number, ResponseSpec>;
+  /** where the ETag header's value is in the operation's answer (default: its `etag` field) */
+  etagOf?: (answer: never) => string | undefined;
+  /** the Location header for a created resource */
+  locationOf?: (answer: never) => string;
+}
+
+/** The one 2xx an endpoint answers with on success (its contract lists exactly one). */
+export function successStatus(endpoint: Pick<Endpoint, 'name' | 'responses'>): number {
+  const codes = Object.keys(endpoint.responses)
+    .map(Number)
+    .filter((code) => code >= 200 && code < 300);
+  if (codes.length !== 1) throw new Error(`endpoint ${endpoint.name} must list exactly one success status, lists ${codes.join(', ') || 'none'}`);
+  return codes[0] as number;
+}
+
+/**
+ * An operation's answer as HTTP: the endpoint's success status, the answer as the body (none
+ * when it is undefined), its ETag and, for a creation, its Location. Operations return data;
+ * only this layer knows status codes and headers.
+ */
+export function answerOf(endpoint: Pick<Endpoint, 'name' | 'responses' | 'etagOf' | 'locationOf'>, answer: unknown): EndpointResult {
+  const status = successStatus(endpoint);
+  if (answer === undefined) return { status };
+  const etagOf = (endpoint.etagOf ?? defaultEtag) as (a: unknown) => string | undefined;
+  const etag = etagOf(answer);
+  const location = endpoint.locationOf ? (endpoint.locationOf as (a: unknown) => string)(answer) : undefined;
+  return { status, body: answer, headers: { ...(etag ? { etag } : {}), ...(location ? { location } : {}) } };
+}
+
+function defaultEtag(answer: unknown): string | undefined {
+  const etag = typeof answer === 'object' && answer !== null ? (answer as { etag?: unknown }).etag : undefined;
+  return typeof etag === 'string' ? etag : undefined;
 }
 
 

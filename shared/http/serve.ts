@@ -3,7 +3,7 @@ import { defineHttp } from '../functionRegistry';
 import type { CallerCredentials } from '../domain/model';
 import { authenticate } from '../operations/session';
 import { getServices, type Services } from '../services';
-import { httpHandler, type Endpoint, type EndpointInput, type EndpointResult, type RequestContext } from './endpoint';
+import { answerOf, httpHandler, successStatus, type Endpoint, type EndpointHandler, type EndpointInput, type EndpointResult, type RequestContext } from './endpoint';
 
 type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
 
@@ -15,8 +15,24 @@ type Infer<T> = T extends z.ZodType ? z.output<T> : undefined;
  */
 export function serve<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
   endpoint: Endpoint<P, Q, B>,
-  operation: (input: EndpointInput<Infer<P>, Infer<Q>, Infer<B>>, ctx: RequestContext, services: Services) => Promise<EndpointResult>,
+  operation: (input: EndpointInput<Infer<P>, Infer<Q>, Infer<B>>, ctx: RequestContext, services: Services) => Promise<unknown>,
 ): void {
+  successStatus(endpoint); // a contract without exactly one success status fails at start-up
+  register(endpoint, async (input, ctx) => answerOf(endpoint, await operation(input, ctx, await getServices())));
+}
+
+/**
+ * For the few endpoints whose answer carries HTTP of its own (the session's cookie): the function
+ * file builds the response itself.
+ */
+export function serveResponse<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+  endpoint: Endpoint<P, Q, B>,
+  respond: (input: EndpointInput<Infer<P>, Infer<Q>, Infer<B>>, ctx: RequestContext, services: Services) => Promise<EndpointResult>,
+): void {
+  register(endpoint, async (input, ctx) => respond(input, ctx, await getServices()));
+}
+
+function register<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(endpoint: Endpoint<P, Q, B>, handle: EndpointHandler<P, Q, B>): void {
   const resolveCaller = async () => {
     const services = await getServices();
     return (credentials: CallerCredentials, now: Date) => authenticate(services, credentials, now);
@@ -25,6 +41,6 @@ export function serve<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodT
     methods: [endpoint.method],
     route: endpoint.route,
     authLevel: 'anonymous',
-    handler: httpHandler(endpoint, async (input, ctx) => operation(input, ctx, await getServices()), resolveCaller),
+    handler: httpHandler(endpoint, handle, resolveCaller),
   });
 }

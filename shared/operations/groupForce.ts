@@ -1,5 +1,4 @@
 import { NotFoundError } from '../errors';
-import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { audit, groupScope, nudge, type OperationContext } from './context';
 
@@ -10,10 +9,10 @@ type Deps = Pick<Services, 'storage'>;
  * Constant work here whatever the group's size: one audit row and one message; the group's pass
  * clears each suspended member (as a user force does) right before reconciling them.
  */
-export async function forceGroupSync(deps: Deps, groupId: string, ctx: OperationContext): Promise<OperationResult> {
+export async function forceGroupSync(deps: Deps, groupId: string, ctx: OperationContext) {
   const group = await deps.storage.groups.get(groupId);
   if (!group) throw new NotFoundError('GROUP_NOT_FOUND', `Group '${groupId}' does not exist.`);
   await audit(deps.storage.audit, ctx, { action: 'group.force', target: groupId, from: null, to: { suspensions: 'cleared' }, scopes: [groupScope(groupId)] });
   const requested = await nudge(deps.storage.reconcileQueue, ctx, { groupId, reason: 'group.force', clearSuspensions: true });
-  return { status: 202, body: { groupId, reconciliation: { requested } } };
+  return { groupId, reconciliation: { requested } };
 }

@@ -2,14 +2,13 @@ import type { Services } from '../services';
 import type { z } from 'zod';
 import type * as S from '../api/schemas';
 import { ConflictError, PreconditionFailedError } from '../errors';
-import type { OperationResult } from './result';
 import { mapPage } from '../util/concurrency';
 import { actor, audit, etagMatches, groupScope, nudge, type OperationContext } from './context';
-import { loadGroupView, requireGroup, withEtag } from './views';
+import { loadGroupView, requireGroup, type GroupViewBody } from './views';
 
 type Deps = Pick<Services, 'storage'>;
 
-export async function createGroup(deps: Deps, body: z.output<typeof S.CreateGroupBody>, ctx: OperationContext): Promise<OperationResult> {
+export async function createGroup(deps: Deps, body: z.output<typeof S.CreateGroupBody>, ctx: OperationContext): Promise<GroupViewBody> {
   const at = ctx.now.toISOString();
   const group = await deps.storage.groups.create({
     id: body.id,
@@ -29,24 +28,23 @@ export async function createGroup(deps: Deps, body: z.output<typeof S.CreateGrou
     to: { name: group.name, description: group.description, mailboxAccess: group.mailboxAccess, sync: group.sync },
     scopes: [groupScope(group.id)],
   });
-  const view = await loadGroupView(deps.storage, group);
-  return { ...withEtag(view, 201), headers: { etag: view.etag, location: `/api/groups/${encodeURIComponent(group.id)}` } };
+  return loadGroupView(deps.storage, group);
 }
 
-export async function listGroups(deps: Deps, query: z.output<typeof S.ListGroupsQuery>): Promise<OperationResult> {
+export async function listGroups(deps: Deps, query: z.output<typeof S.ListGroupsQuery>) {
   const page = await deps.storage.groups.list(query);
-  return { status: 200, body: await mapPage(page, (g) => loadGroupView(deps.storage, g)) };
+  return mapPage(page, (g) => loadGroupView(deps.storage, g));
 }
 
-export async function getGroup(deps: Deps, groupId: string): Promise<OperationResult> {
-  return withEtag(await loadGroupView(deps.storage, await requireGroup(deps.storage, groupId)));
+export async function getGroup(deps: Deps, groupId: string): Promise<GroupViewBody> {
+  return loadGroupView(deps.storage, await requireGroup(deps.storage, groupId));
 }
 
 export async function patchGroup(
   deps: Deps,
   input: { groupId: string; body: z.output<typeof S.PatchGroupBody>; ifMatch: string | null },
   ctx: OperationContext,
-): Promise<OperationResult> {
+): Promise<GroupViewBody> {
   const group = await requireGroup(deps.storage, input.groupId);
   if (!etagMatches(input.ifMatch, group.etag)) throw new PreconditionFailedError();
   const patch = {
@@ -62,10 +60,10 @@ export async function patchGroup(
     to: patch,
     scopes: [groupScope(group.id)],
   });
-  return withEtag(await loadGroupView(deps.storage, updated));
+  return loadGroupView(deps.storage, updated);
 }
 
-export async function deleteGroup(deps: Deps, input: { groupId: string; ifMatch: string | null }, ctx: OperationContext): Promise<OperationResult> {
+export async function deleteGroup(deps: Deps, input: { groupId: string; ifMatch: string | null }, ctx: OperationContext): Promise<void> {
   const group = await requireGroup(deps.storage, input.groupId);
   if (!etagMatches(input.ifMatch, group.etag)) throw new PreconditionFailedError();
   if (group.sync === 'enabled') {
@@ -85,5 +83,4 @@ export async function deleteGroup(deps: Deps, input: { groupId: string; ifMatch:
     scopes: [groupScope(group.id)],
   });
   await nudge(deps.storage.reconcileQueue, ctx, { releaseGroupId: group.id, reason: 'group.delete' });
-  return { status: 204 };
 }

@@ -1,5 +1,4 @@
 import { NotFoundError } from '../errors';
-import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { groupScope } from './context';
 
@@ -7,16 +6,13 @@ import { groupScope } from './context';
  * The group's audit trail, newest first. It outlives the group: after a delete the
  * trail (ending with `group.delete`) is still served; an id with no trail is unknown.
  */
-export async function groupHistory(deps: Pick<Services, 'storage'>, input: { groupId: string; top: number; continuationToken?: string | undefined }): Promise<OperationResult> {
+export async function groupHistory(deps: Pick<Services, 'storage'>, input: { groupId: string; top: number; continuationToken?: string | undefined }) {
   const [group, page] = await Promise.all([deps.storage.groups.get(input.groupId), deps.storage.audit.list(groupScope(input.groupId), input)]);
   if (!group && page.items.length === 0 && !input.continuationToken) {
     throw new NotFoundError('GROUP_NOT_FOUND', `No group with id '${input.groupId}'.`);
   }
   return {
-    status: 200,
-    body: {
-      items: page.items.map((e) => ({ at: e.at, by: e.by, action: e.action, target: e.target, from: e.from, to: e.to, requestId: e.requestId })),
-      continuationToken: page.continuationToken,
-    },
+    items: page.items.map((e) => ({ at: e.at, by: e.by, action: e.action, target: e.target, from: e.from, to: e.to, requestId: e.requestId })),
+    continuationToken: page.continuationToken,
   };
 }

@@ -3,7 +3,6 @@ import type * as S from '../api/schemas';
 import { withFacts } from '../domain';
 import type { Member } from '../domain/model';
 import { ConflictError, NotFoundError } from '../errors';
-import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { actor, audit, groupScope, nudge, userScope, type OperationContext } from './context';
 import { mapPage } from '../util/concurrency';
@@ -21,7 +20,7 @@ export async function addMembers(
   deps: Deps,
   input: { groupId: string; body: z.output<typeof S.AddMembersBody> },
   ctx: OperationContext,
-): Promise<OperationResult> {
+) {
   const group = await requireGroup(deps.storage, input.groupId);
   const ids = [...new Set(input.body.employeeIds)];
   const facts = await deps.directory.employeeFacts(ids);
@@ -62,13 +61,10 @@ export async function addMembers(
   if (changed.length > 0) {
     requested = await nudge(deps.storage.reconcileQueue, ctx, { groupId: group.id, reason: 'members.add' });
   }
-  return {
-    status: 200,
-    body: { results, added: changed.length, conflicts: conflicts.length, reconciliationRequested: requested },
-  };
+  return { results, added: changed.length, conflicts: conflicts.length, reconciliationRequested: requested };
 }
 
-export async function removeMember(deps: Deps, input: { groupId: string; employeeId: string }, ctx: OperationContext): Promise<OperationResult> {
+export async function removeMember(deps: Deps, input: { groupId: string; employeeId: string }, ctx: OperationContext): Promise<void> {
   const group = await requireGroup(deps.storage, input.groupId);
   const removed = await deps.storage.members.remove(group.id, input.employeeId);
   if (!removed) throw new NotFoundError('MEMBER_NOT_FOUND', `'${input.employeeId}' is not a member of group '${group.id}'.`);
@@ -80,7 +76,6 @@ export async function removeMember(deps: Deps, input: { groupId: string; employe
     scopes: [groupScope(group.id), userScope(input.employeeId)],
   });
   await nudge(deps.storage.reconcileQueue, ctx, { employeeId: input.employeeId, reason: 'member.remove' });
-  return { status: 204 };
 }
 
 /** Members with their effective status; a status filter applies within each page (pages may come back short). */
@@ -88,7 +83,7 @@ export async function listMembers(
   deps: Deps,
   input: { groupId: string; query: z.output<typeof S.ListMembersQuery> },
   ctx: OperationContext,
-): Promise<OperationResult> {
+) {
   const group = await requireGroup(deps.storage, input.groupId);
   const page = await deps.storage.members.list(group.id, input.query);
   const viewed = await mapPage(page, async (member) => {
@@ -98,5 +93,5 @@ export async function listMembers(
   const issues = await deps.storage.syncIssues.countFor(viewed.items.map((m) => m.employeeId));
   const counted = viewed.items.map((m) => ({ ...m, syncIssues: issues.get(m.employeeId) ?? 0 }));
   const items = input.query.status ? counted.filter((m) => m.status === input.query.status) : counted;
-  return { status: 200, body: { items, continuationToken: viewed.continuationToken } };
+  return { items, continuationToken: viewed.continuationToken };
 }

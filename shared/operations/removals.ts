@@ -1,5 +1,4 @@
 import { ConflictError } from '../errors';
-import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { actor, audit, groupScope, nudge, type OperationContext } from './context';
 import { holdOf, loadGroupView, requireGroup, statusSummaryFor } from './views';
@@ -11,7 +10,7 @@ type Deps = Pick<Services, 'storage'>;
  * only its own fact — the confirmation, naming the hold it releases — and nudges the
  * reconciler; the hold itself is the reconciler's, which lets the pass go on and clears it.
  */
-export async function confirmRemovals(deps: Deps, groupId: string, ctx: OperationContext): Promise<OperationResult> {
+export async function confirmRemovals(deps: Deps, groupId: string, ctx: OperationContext) {
   const group = await requireGroup(deps.storage, groupId);
   const hold = holdOf(group, await statusSummaryFor(deps.storage, group));
   if (!hold) throw new ConflictError('GROUP_NOT_HELD', `Group '${group.id}' is not held by the mass-removal guard: there is nothing to confirm.`);
@@ -24,8 +23,5 @@ export async function confirmRemovals(deps: Deps, groupId: string, ctx: Operatio
     scopes: [groupScope(group.id)],
   });
   const requested = await nudge(deps.storage.reconcileQueue, ctx, { groupId: group.id, reason: 'guard.confirmed' });
-  return {
-    status: 202,
-    body: { group: await loadGroupView(deps.storage, group), confirmed: { count: hold.count, heldAt: hold.heldAt }, reconciliation: { requested } },
-  };
+  return { group: await loadGroupView(deps.storage, group), confirmed: { count: hold.count, heldAt: hold.heldAt }, reconciliation: { requested } };
 }

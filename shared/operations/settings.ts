@@ -1,6 +1,5 @@
 import { DEFAULT_GUARD, type GuardThreshold } from '../domain/guard';
 import { ConflictError, PreconditionFailedError } from '../errors';
-import type { OperationResult } from './result';
 import type { ConnectSettings, SettingsStore } from '../ports';
 import type { Services } from '../services';
 import { actor, audit, CONNECT_SCOPE, etagMatches, type OperationContext } from './context';
@@ -17,10 +16,8 @@ export async function readSettings(store: SettingsStore): Promise<ConnectSetting
   return (await store.get()) ?? DEFAULTS;
 }
 
-const respond = (settings: ConnectSettings): OperationResult => ({ status: 200, body: settings, headers: { etag: settings.etag } });
-
-export async function getSettings(deps: Deps): Promise<OperationResult> {
-  return respond(await readSettings(deps.storage.settings));
+export async function getSettings(deps: Deps): Promise<ConnectSettings> {
+  return readSettings(deps.storage.settings);
 }
 
 /** Concurrent saves without If-Match re-read and merge; each accepted change is audited once. */
@@ -34,7 +31,7 @@ export async function putSettings(
   deps: Deps,
   input: { notificationEmails?: string[] | undefined; massRemovalGuard?: GuardThreshold | undefined; ifMatch: string | null },
   ctx: OperationContext,
-): Promise<OperationResult> {
+): Promise<ConnectSettings> {
   for (let attempt = 1; ; attempt++) {
     const stored = await deps.storage.settings.get();
     const current = stored ?? DEFAULTS;
@@ -60,6 +57,6 @@ export async function putSettings(
       to: { notificationEmails: saved.notificationEmails, massRemovalGuard: saved.massRemovalGuard },
       scopes: [CONNECT_SCOPE],
     });
-    return respond(saved);
+    return saved;
   }
 }

@@ -4,7 +4,6 @@ import { describe } from '../logging';
 import { currentGraphAccess } from './graphAccess';
 import type { Group, SyncSwitch } from '../domain/model';
 import { ConflictError, PreconditionFailedError, ServiceUnavailableError } from '../errors';
-import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { actor, audit, CONNECT_SCOPE, etagMatches, groupScope, nudge, type OperationContext } from './context';
 import { blockingFailures, memberPrerequisiteSummary, organisationPrerequisites, toPrerequisiteSummary } from './prerequisites';
@@ -30,7 +29,7 @@ export async function toggleGroupSync(
   deps: Deps,
   input: { groupId: string; enabled: boolean; ifMatch: string | null },
   ctx: OperationContext,
-): Promise<OperationResult> {
+) {
   const target: SyncSwitch = input.enabled ? 'enabled' : 'disabled';
   let orgChecked = false;
   for (let attempt = 1; ; attempt++) {
@@ -99,30 +98,23 @@ async function toggleResponse(deps: Deps, group: Group, changed: boolean) {
   ]);
   const view = toGroupView(group, summary, status);
   const members = toPrerequisiteSummary(summary, affected);
-  return {
-    status: 200,
-    headers: { etag: view.etag },
-    body: { group: view, changed, members, reconciliation: { requested: false } },
-  };
+  return { group: view, changed, members, reconciliation: { requested: false } };
 }
 
-function withReconciliation(response: Awaited<ReturnType<typeof toggleResponse>>, requested: boolean): OperationResult {
-  return { ...response, body: { ...response.body, reconciliation: { requested } } };
+function withReconciliation(response: Awaited<ReturnType<typeof toggleResponse>>, requested: boolean) {
+  return { ...response, reconciliation: { requested } };
 }
 
-export async function preflight(deps: Deps, input: { groupId: string; top: number; continuationToken?: string | undefined }): Promise<OperationResult> {
+export async function preflight(deps: Deps, input: { groupId: string; top: number; continuationToken?: string | undefined }) {
   const group = await requireGroup(deps.storage, input.groupId);
   const [organisation, members] = await Promise.all([
     organisationPrerequisites(deps),
     memberPrerequisiteSummary(deps.storage, group.id, input),
   ]);
-  return {
-    status: 200,
-    body: { groupId: group.id, canEnable: blockingFailures(organisation).length === 0, organisation, members },
-  };
+  return { groupId: group.id, canEnable: blockingFailures(organisation).length === 0, organisation, members };
 }
 
-export async function connectStatus(deps: StatusDeps): Promise<OperationResult> {
+export async function connectStatus(deps: StatusDeps) {
   const [organisation, overall, mail, syncIssues, graph] = await Promise.all([
     organisationPrerequisites(deps),
     countStatusesOverall(deps.storage),
@@ -133,26 +125,23 @@ export async function connectStatus(deps: StatusDeps): Promise<OperationResult> 
   const activityType = deps.activityType ? await deps.activityType().catch((err: unknown): ActivityTypeCheck => ({ known: 'unverifiable', message: describe(err) })) : null;
   const sender = deps.mailer?.sender ?? null;
   return {
-    status: 200,
-    body: {
-      organisation,
-      checks: [graphAccessCheck(graph), ...(activityType ? [activityTypeCheck(deps.config.ACTIVITY_TYPE, activityType)] : [])],
-      credential: deps.directory.health(),
-      outboundIpAddresses: deps.config.OUTBOUND_IP_ADDRESSES,
-      counts: overall.counts,
-      groups: overall.groups,
-      syncIssues,
-      // Graph refusing notification emails shows here and nowhere else breaks.
-      notifications: {
-        sender,
-        ok: sender !== null && (mail.lastErrorAt === null || (mail.lastSentAt !== null && mail.lastSentAt > mail.lastErrorAt)),
-        ...mail,
-      },
+    organisation,
+    checks: [graphAccessCheck(graph), ...(activityType ? [activityTypeCheck(deps.config.ACTIVITY_TYPE, activityType)] : [])],
+    credential: deps.directory.health(),
+    outboundIpAddresses: deps.config.OUTBOUND_IP_ADDRESSES,
+    counts: overall.counts,
+    groups: overall.groups,
+    syncIssues,
+    // Graph refusing notification emails shows here and nowhere else breaks.
+    notifications: {
+      sender,
+      ok: sender !== null && (mail.lastErrorAt === null || (mail.lastSentAt !== null && mail.lastSentAt > mail.lastErrorAt)),
+      ...mail,
     },
   };
 }
 
-export async function refreshCredentials(deps: Deps, ctx: OperationContext): Promise<OperationResult> {
+export async function refreshCredentials(deps: Deps, ctx: OperationContext) {
   const before = deps.directory.health();
   const after = await deps.directory.refreshCredentials();
   await audit(deps.storage.audit, ctx, {
@@ -162,7 +151,7 @@ export async function refreshCredentials(deps: Deps, ctx: OperationContext): Pro
     to: { secretVersion: after.secretVersion, ok: after.ok },
     scopes: [CONNECT_SCOPE],
   });
-  return { status: 200, body: after };
+  return after;
 }
 
 /** The breaker's state as the GRAPH_ACCESS check of the status endpoint. */

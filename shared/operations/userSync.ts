@@ -1,7 +1,6 @@
 import { clearSuspension, resolveStatus } from '../domain';
 import type { Group, Member, UserState } from '../domain/model';
 import { NotFoundError, PreconditionFailedError, ConflictError } from '../errors';
-import type { OperationResult } from './result';
 import type { Services } from '../services';
 import { loadDataSyncView, type DataSyncView } from './dataSync/view';
 import { audit, groupScope, nudge, userScope, type OperationContext } from './context';
@@ -127,8 +126,8 @@ export async function updateUserState(
   }
 }
 
-export async function getUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<OperationResult> {
-  return { status: 200, body: await loadUserSync(deps, employeeId, ctx.now) };
+export async function getUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<UserSyncView> {
+  return loadUserSync(deps, employeeId, ctx.now);
 }
 
 async function requireKnownUser(deps: Deps, employeeId: string): Promise<string | null> {
@@ -140,7 +139,7 @@ async function requireKnownUser(deps: Deps, employeeId: string): Promise<string 
 }
 
 /** The personal switch. A disabled group still overrides it (resolveStatus), so users cannot bypass an emergency stop. */
-export async function putUserSync(deps: Deps, input: { employeeId: string; enabled: boolean }, ctx: OperationContext): Promise<OperationResult> {
+export async function putUserSync(deps: Deps, input: { employeeId: string; enabled: boolean }, ctx: OperationContext): Promise<UserSyncView> {
   const groupId = await requireKnownUser(deps, input.employeeId);
   const { before } = await updateUserState(deps, input.employeeId, ctx.now, (s) => ({ ...s, userEnabled: input.enabled }));
   if (before.userEnabled !== input.enabled) {
@@ -153,10 +152,10 @@ export async function putUserSync(deps: Deps, input: { employeeId: string; enabl
     });
     await nudge(deps.storage.reconcileQueue, ctx, { employeeId: input.employeeId, reason: 'user.sync' });
   }
-  return { status: 200, body: await loadUserSync(deps, input.employeeId, ctx.now) };
+  return loadUserSync(deps, input.employeeId, ctx.now);
 }
 
-export async function forceUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<OperationResult> {
+export async function forceUserSync(deps: Deps, employeeId: string, ctx: OperationContext): Promise<UserSyncView> {
   const groupId = await requireKnownUser(deps, employeeId);
   // The count moves with the clearing, so a run that started before this force cannot suspend the user again.
   const { before } = await updateUserState(deps, employeeId, ctx.now, (s) => ({ ...s, ...clearSuspension(s), forces: s.forces + 1 }));
@@ -168,5 +167,5 @@ export async function forceUserSync(deps: Deps, employeeId: string, ctx: Operati
     scopes: [userScope(employeeId), ...(groupId ? [groupScope(groupId)] : [])],
   });
   await nudge(deps.storage.reconcileQueue, ctx, { employeeId, reason: 'user.force' });
-  return { status: 202, body: await loadUserSync(deps, employeeId, ctx.now) };
+  return loadUserSync(deps, employeeId, ctx.now);
 }

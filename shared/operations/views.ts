@@ -94,8 +94,3 @@ export async function requireGroup(storage: Storage, groupId: string): Promise<G
   if (!group) throw new NotFoundError('GROUP_NOT_FOUND', `No group with id '${groupId}'.`);
   return group;
 }
-
-/** Single-resource responses carry the ETag header too (SPEC §3). */
-export function withEtag(view: GroupViewBody, status = 200) {
-  return { status, body: view, headers: { etag: view.etag } };
-}

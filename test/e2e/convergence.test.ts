@@ -204,8 +204,8 @@ async function newWorld(): Promise<World> {
   const tag = randomBytes(3).toString('hex').toUpperCase();
   const world: World = { graph: new FakeGraph(() => clockMs), users: Array.from({ length: USERS }, (_, i) => `C${tag}${i}`), groups: [], ineligible: new Set() };
   for (let i = 0; i < GROUPS; i++) {
-    const created = (await createGroup(depsOf(world), { id: `conv-${tag.toLowerCase()}-${i}`, name: `Convergence ${tag} ${i}`, mailboxAccess: 'office365' }, ctx())) as { body: { id: string } };
-    world.groups.push(created.body.id);
+    const created = await createGroup(depsOf(world), { id: `conv-${tag.toLowerCase()}-${i}`, name: `Convergence ${tag} ${i}`, mailboxAccess: 'office365' }, ctx());
+    world.groups.push(created.id);
   }
   return world;
 }
