@@ -155,7 +155,7 @@ function loadFunctionFiles(root: string, glob: string, sink: LogSink): string[] 
  * it ("test mode"). Serving those registrations is this host's job, so the warnings are
  * expected and would bury the start-up output; every other warning passes through.
  */
-const TEST_MODE_WARNING = /^WARNING: (Skipping call to register function|Failed to detect the Azure Functions runtime)/;
+const TEST_MODE_WARNING = /^WARNING: (Skipping call to register (function|appStart hook)|Failed to detect the Azure Functions runtime)/;
 
 function withoutTestModeWarnings(load: () => void): void {
   const warn = console.warn;

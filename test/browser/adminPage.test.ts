@@ -134,6 +134,9 @@ it('serves the page under a strict Content-Security-Policy and shows the dashboa
   await page.getByRole('heading', { name: 'Organisation prerequisites' }).waitFor();
   await page.getByRole('heading', { name: 'API credential' }).waitFor();
   await page.getByRole('heading', { name: 'Outbound IP addresses' }).waitFor();
+  await page.getByRole('heading', { name: 'Microsoft Graph' }).waitFor();
+  // the ACTIVITY_TYPE check of connect status (the emulator's code table holds the default, Meeting)
+  await page.getByRole('region', { name: 'Data sync to Vantagepoint' }).getByText(/Activity type found: .*Meeting/).waitFor();
   expect(problems).toEqual([]);
   await context.close();
 });

@@ -112,3 +112,19 @@ export function GraphHealth({ graph }: { graph: unknown }) {
     </section>
   );
 }
+
+/**
+ * The data sync (Outlook meetings → Vantagepoint activities): whether the configured activity type
+ * exists in Vantagepoint (the ACTIVITY_TYPE check, looked up at start-up) and the open sync issues.
+ */
+export function DataSyncHealth({ check, issues }: { check: { ok: boolean; message: string; error: string | null } | undefined; issues: { issues: number; users: number } }) {
+  return (
+    <section class="card" aria-labelledby="datasync-h">
+      <h2 id="datasync-h">Data sync to Vantagepoint</h2>
+      {check && <p class={check.ok ? 'summary summary-good' : 'summary summary-bad'}>{check.ok ? 'Activity type found' : check.error === 'UNVERIFIABLE' ? 'Activity type not checked yet' : 'Activity type missing'}: {check.message}</p>}
+      <p>
+        {issues.issues === 0 ? 'No open sync issues.' : `${issues.issues} open sync issue${issues.issues === 1 ? '' : 's'} for ${issues.users} user${issues.users === 1 ? '' : 's'}: see each group's Sync Issues tab.`}
+      </p>
+    </section>
+  );
+}

@@ -3,7 +3,7 @@ import { Counts, Loading, Pager, ProblemAlert, SwitchBadge } from '../components
 import { STATUS_LABEL, STATUSES } from '../format';
 import { useLoad, usePaged } from '../hooks';
 import type { ConnectStatus, Group, Page } from '../types';
-import { CredentialCard, GraphHealth, OrganisationChecks, OutboundIps } from './ConnectParts';
+import { CredentialCard, DataSyncHealth, GraphHealth, OrganisationChecks, OutboundIps } from './ConnectParts';
 
 export function Dashboard() {
   const status = useLoad((signal) => get<ConnectStatus>('connect/status', signal).then((a) => a.data), []);
@@ -37,6 +37,7 @@ export function Dashboard() {
             <OrganisationChecks checks={s.organisation} />
             <CredentialCard credential={s.credential} onRefreshed={() => status.reload()} />
             <GraphHealth graph={s.checks.find((c) => c.code === 'GRAPH_ACCESS')} />
+            <DataSyncHealth check={s.checks.find((c) => c.code === 'ACTIVITY_TYPE')} issues={s.syncIssues} />
             <OutboundIps addresses={s.outboundIpAddresses} />
           </div>
         </>
