@@ -3,17 +3,18 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as api from '../shared/api/endpoints';
 import { GraphNotificationBatch, MAX_NOTIFICATION_BODY_BYTES, MAX_VALIDATION_TOKEN_LENGTH } from '../shared/api/notifications';
 import { ValidationError, type FieldError } from '../shared/errors';
-import { defineHttp } from '../shared/functionRegistry';
+import { defineHttp, defineStorageQueue, QUEUES } from '../shared/functionRegistry';
 import { describe, makeLog, readJsonBody, toFieldErrors } from '../shared/http/endpoint';
 import { problemFromError } from '../shared/http/problem';
 import { acceptNotifications } from '../shared/operations/notifications';
+import { handleDeliveryMessage } from '../shared/operations/deliveries';
 import { getServices } from '../shared/services';
 
 /**
  * Graph's webhook. Answers the validation handshake with the decoded token only;
- * otherwise persists accepted notifications and answers 202 well inside Graph's 3 s.
- * Anonymous by necessity (Graph cannot send keys): each item is authenticated by its
- * subscription's clientState instead.
+ * otherwise authenticates each item by its signed clientState (no read), persists the
+ * delivery in one storage round trip and answers 202 well inside Graph's 3 s (503 if it
+ * could not persist, so Graph redelivers). Anonymous by necessity (Graph cannot send keys).
  */
 async function handler(req: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const requestId = context.invocationId;
@@ -48,3 +49,28 @@ defineHttp(api.graphNotifications.name, {
   authLevel: 'anonymous',
   handler,
 });
+
+// The other half, off Graph's clock: who is syncing, lifecycle events, hand-on to mail-changes.
+defineStorageQueue('graph-deliveries', {
+  queueName: QUEUES.deliveries,
+  connection: 'AzureWebJobsStorage',
+  handler: async (message: unknown, context: InvocationContext) => {
+    const raw = typeof message === 'string' ? safeJson(message) : message;
+    const requestId = (raw as { requestId?: unknown } | null)?.requestId;
+    const log = makeLog(context, { requestId: typeof requestId === 'string' ? requestId : null, invocationId: context.invocationId, function: context.functionName });
+    try {
+      await handleDeliveryMessage(await getServices(), raw, { log, now: () => new Date() });
+    } catch (err) {
+      context.error(JSON.stringify({ event: 'notifications.delivery_failed', requestId: typeof requestId === 'string' ? requestId : null, error: describe(err) }));
+      throw err; // the queue redelivers, then poisons after maxDequeueCount
+    }
+  },
+});
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -59,6 +59,10 @@ param signInLockoutSeconds int = 900
 @secure()
 param sessionSigningKeys string = ''
 
+@description('Keys the Graph notifications\' clientState is signed with (HMAC-SHA256): one, or "new,old" during a rotation, each at least 32 characters (e.g. openssl rand -base64 48). Empty keeps the vault\'s current version.')
+@secure()
+param clientStateKeys string = ''
+
 @description('Key Vault secret name of the Vantagepoint admin form\'s key; empty turns the form-key mode off.')
 param connectFormKeySecretName string = 'connect-form-key'
 
@@ -165,6 +169,7 @@ var names = {
 var vantagepointClientSecretName = 'vantagepoint-client-secret'
 var vantagepointServicePasswordSecretName = 'vantagepoint-service-password'
 var sessionSigningKeysSecretName = 'session-signing-keys'
+var clientStateKeysSecretName = 'client-state-keys'
 
 module identity 'modules/identity.bicep' = {
   name: 'identity'
@@ -209,6 +214,8 @@ module keyVault 'modules/keyvault.bicep' = {
     graphClientSecret: graphClientSecret
     sessionSigningKeysSecretName: sessionSigningKeysSecretName
     sessionSigningKeys: sessionSigningKeys
+    clientStateKeysSecretName: clientStateKeysSecretName
+    clientStateKeys: clientStateKeys
     connectFormKeySecretName: connectFormKeySecretName
     connectFormKey: connectFormKey
   }
@@ -258,6 +265,7 @@ module functionApp 'modules/functionapp.bicep' = {
     signInMaxFailuresPerAddress: signInMaxFailuresPerAddress
     signInLockoutSeconds: signInLockoutSeconds
     connectFormKeySecretName: connectFormKeySecretName
+    clientStateKeysSecretName: clientStateKeysSecretName
     vantagepointClientSecretName: vantagepointClientSecretName
     vantagepointServicePasswordSecretName: vantagepointServicePasswordSecretName
     secretRefreshSeconds: secretRefreshSeconds

@@ -60,6 +60,12 @@ export const settingsSchema = z
     CONNECT_FORM_KEY_SECRET_NAME: z.string().regex(/^[0-9A-Za-z-]{1,127}$/).optional(),
     CONNECT_FORM_KEY: z.string().min(16).optional(),
 
+    // Graph notifications: clientState is an HMAC (shared/domain/clientState.ts) keyed from this secret.
+    /** Key Vault secret holding the clientState keys: one or two (rotation), separated by commas; the first signs. */
+    CLIENT_STATE_KEYS_SECRET_NAME: z.string().regex(/^[0-9A-Za-z-]{1,127}$/).default('client-state-keys'),
+    /** Development only (no Key Vault): the same keys from the environment. */
+    CLIENT_STATE_KEYS: z.string().min(1).optional(),
+
     // Secrets: Key Vault when KEY_VAULT_URL is set; environment otherwise (development only).
     KEY_VAULT_URL: httpUrl.optional(),
     /** Key Vault secret names (or, in development, read from the environment variables below). */

@@ -54,6 +54,8 @@ export function registeredStartHooks(): readonly StartHook[] {
 export const QUEUES = {
   reconcile: 'reconcile-requests',
   changes: 'mail-changes',
+  /** Graph deliveries as the webhook persisted them, before the syncing check (docs/CHANGE-QUEUE.md) */
+  deliveries: 'graph-deliveries',
   /** notification emails on their way out (the outbox) */
   notices: 'notification-mail',
 } as const;

@@ -254,7 +254,21 @@ export interface ChangeQueue {
   publish(message: Record<string, unknown>, options?: { delaySeconds?: number }): Promise<void>;
 }
 
+/**
+ * Graph deliveries as the webhook persisted them (docs/CHANGE-QUEUE.md, "Intake"): one delivery
+ * may take several messages (64 KiB each), all sent at once, so persisting is one round trip.
+ */
+export interface DeliveryQueue {
+  /** sends every message concurrently; rejects if any send failed (the caller answers 503 and Graph redelivers) */
+  persist(messages: Record<string, unknown>[]): Promise<void>;
+}
+
 // ---------------------------------------------------------------- secrets
+
+/** The clientState signing keys: one, or two during a rotation (the first signs, every one verifies). */
+export interface ClientStateKeys {
+  current(): Promise<string[]>;
+}
 
 export interface SecretValue {
   value: string;

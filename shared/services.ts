@@ -1,12 +1,12 @@
 import type { Config } from './config';
 import { loadConfig } from './config';
 import { createMailer, createMailProvider, defaultListLimiter, defaultWriteLimiter, TenantShare } from './adapters/graph';
-import { createSecretSource } from './adapters/secrets';
+import { clientStateKeysFor, createSecretSource } from './adapters/secrets';
 import { createStorage, storageTargetFromConfig, type Storage } from './adapters/tables';
 import { createVantagepointDirectory } from './adapters/vantagepoint';
 import { JoseSessionSigner } from './adapters/session/signer';
 import { graphAccessNotices } from './operations/incidents';
-import type { EmployeeList, GraphAccessListener, Mailer, MailProvider, SecretSource, SessionSigner, VantagepointDirectory } from './ports';
+import type { ClientStateKeys, EmployeeList, GraphAccessListener, Mailer, MailProvider, SecretSource, SessionSigner, VantagepointDirectory } from './ports';
 import { onceSucceeded } from './util/singleFlight';
 
 /** Everything an operation may reach, built once per process from the configuration. */
@@ -19,6 +19,8 @@ export interface Services {
   employees: EmployeeList;
   /** the service's own admin session tokens */
   sessions: SessionSigner;
+  /** the keys Graph notifications' clientState is signed and verified with (shared/domain/clientState.ts) */
+  clientStateKeys: ClientStateKeys;
   mail: MailProvider;
   /** notification emails (null when NOTIFICATION_SENDER is not set) */
   mailer: Mailer | null;
@@ -49,6 +51,7 @@ async function build(): Promise<Services> {
     directory,
     employees: directory,
     sessions: new JoseSessionSigner(secrets, config.SESSION_SIGNING_KEYS_SECRET_NAME, config.SESSION_LIFETIME_MINUTES),
+    clientStateKeys: clientStateKeysFor(config, secrets),
     // Graph's write limit is the tenant's: scaled-out instances split it between them.
     mail: createMailProvider(config, secrets, {
       share: new TenantShare(storage.graphWriters, defaultWriteLimiter(config)),

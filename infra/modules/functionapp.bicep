@@ -44,6 +44,7 @@ param signInMaxFailures int
 param signInMaxFailuresPerAddress int
 param signInLockoutSeconds int
 param connectFormKeySecretName string
+param clientStateKeysSecretName string
 param vantagepointClientSecretName string
 param vantagepointServicePasswordSecretName string
 param secretRefreshSeconds int
@@ -166,6 +167,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     SIGN_IN_MAX_FAILURES_PER_ADDRESS: string(signInMaxFailuresPerAddress)
     SIGN_IN_LOCKOUT_SECONDS: string(signInLockoutSeconds)
     CONNECT_FORM_KEY_SECRET_NAME: connectFormKeySecretName
+    CLIENT_STATE_KEYS_SECRET_NAME: clientStateKeysSecretName
     KEY_VAULT_URL: keyVaultUri
     VANTAGEPOINT_CLIENT_SECRET_NAME: vantagepointClientSecretName
     VANTAGEPOINT_SERVICE_PASSWORD_SECRET_NAME: vantagepointServicePasswordSecretName

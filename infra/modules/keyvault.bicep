@@ -16,6 +16,7 @@ param vantagepointServicePasswordSecretName string
 param graphClientSecretName string
 param sessionSigningKeysSecretName string
 param connectFormKeySecretName string
+param clientStateKeysSecretName string
 
 @description('Vantagepoint API Authorization client secret; empty leaves the vault\'s current version.')
 @secure()
@@ -32,6 +33,10 @@ param graphClientSecret string = ''
 @description('Admin session signing keys ("new,old" during a rotation); empty leaves the vault\'s current version.')
 @secure()
 param sessionSigningKeys string = ''
+
+@description('Graph notifications\' clientState keys ("new,old" during a rotation); empty leaves the vault\'s current version.')
+@secure()
+param clientStateKeys string = ''
 
 @description('The Vantagepoint admin form\'s key; empty leaves the vault\'s current version.')
 @secure()
@@ -87,6 +92,15 @@ resource sessionSigningKeysEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' 
   name: sessionSigningKeysSecretName
   properties: {
     value: sessionSigningKeys
+    contentType: 'text/plain'
+  }
+}
+
+resource clientStateKeysEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(clientStateKeys)) {
+  parent: vault
+  name: clientStateKeysSecretName
+  properties: {
+    value: clientStateKeys
     contentType: 'text/plain'
   }
 }

@@ -29,6 +29,7 @@ var queueNames = [
   'reconcile-requests'
   'mail-changes'
   'notification-mail'
+  'graph-deliveries'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {

@@ -1,6 +1,6 @@
 import { QueueClient, QueueServiceClient, type StoragePipelineOptions } from '@azure/storage-queue';
 import { ValidationError } from '../errors';
-import type { ChangeQueue, NoticeQueue, ReconcileQueue } from '../ports';
+import type { ChangeQueue, DeliveryQueue, NoticeQueue, ReconcileQueue } from '../ports';
 import { storageCall } from './tables/failures';
 import type { StorageTarget } from './tables/target';
 
@@ -55,4 +55,9 @@ export function createChangeQueue(client: QueueClient): ChangeQueue {
 
 export function createNoticeQueue(client: QueueClient): NoticeQueue {
   return { publish: (message, delaySeconds) => sendJson(client, message, delaySeconds) };
+}
+
+/** The messages of one delivery go out at once: one round trip whatever their number. */
+export function createDeliveryQueue(client: QueueClient): DeliveryQueue {
+  return { persist: async (messages) => void (await Promise.all(messages.map((m) => sendJson(client, m)))) };
 }

@@ -386,11 +386,11 @@ export const graphNotifications = {
   body: GraphNotificationBatch,
   responses: {
     200: { description: 'Validation handshake: the decoded token as text/plain' },
-    202: { description: 'Accepted (persisted to the change queue or deliberately dropped)' },
+    202: { description: 'Accepted: the authenticated items persisted to graph-deliveries in one round trip (invalid or unauthenticated items dropped and counted)' },
     400: problem('Malformed notification batch'),
     413: problem('Body too large'),
     415: problem('Body is not JSON'),
-    503: problem('Storage unavailable; Graph retries'),
+    503: problem('The delivery could not be persisted (storage or the clientState keys unavailable); Retry-After; Graph redelivers'),
   },
 } satisfies Endpoint;
 

@@ -48,3 +48,42 @@ export const ChangeMessage = z
   })
   .meta({ id: 'ChangeMessage' });
 export type ChangeMessage = z.infer<typeof ChangeMessage>;
+
+const LifecycleEvent = z.enum(['reauthorizationRequired', 'subscriptionRemoved', 'missed']);
+
+/**
+ * One notification as the webhook persisted it on `graph-deliveries` (docs/CHANGE-QUEUE.md,
+ * "Intake"). Never the clientState: either the owner it proved (a signed clientState), or, for a
+ * subscription created before signed clientStates, the clientState's SHA-256 for the consumer
+ * to compare with the one our subscription table holds.
+ */
+export const DeliveryItem = z
+  .object({
+    subscriptionId: z.string().min(1).max(128),
+    employeeId: z.string().max(64).optional(),
+    resource: z.enum(['events', 'contacts', 'messages']).optional(),
+    clientStateHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    lifecycleEvent: LifecycleEvent.optional(),
+    changeType: z.string().max(64).optional(),
+    resourcePath: z.string().max(1024).optional(),
+    resourceId: z.string().max(512).optional(),
+    tenantId: z.string().max(64).optional(),
+  })
+  .refine((i) => (i.employeeId !== undefined && i.resource !== undefined) || i.clientStateHash !== undefined, {
+    message: 'employeeId and resource (a signed clientState) or clientStateHash (a legacy one) is required',
+  })
+  .meta({ id: 'DeliveryItem' });
+export type DeliveryItem = z.infer<typeof DeliveryItem>;
+
+/** One queue message of a persisted delivery: a delivery larger than a message is split into parts. */
+export const DeliveryMessage = z
+  .object({
+    schema: z.literal('connect-sync.delivery/1'),
+    requestId: z.string().max(200),
+    receivedAt: z.string().max(64),
+    part: z.number().int().min(1),
+    parts: z.number().int().min(1),
+    items: z.array(DeliveryItem).min(1).max(1000),
+  })
+  .meta({ id: 'DeliveryMessage' });
+export type DeliveryMessage = z.infer<typeof DeliveryMessage>;

@@ -39,6 +39,12 @@ export interface PlanInput {
   renewNow?: readonly string[] | undefined;
   /** the provider removed these (lifecycle subscriptionRemoved): forget and recreate */
   removed?: readonly string[] | undefined;
+  /**
+   * Their clientState is not signed with the current key (created before signed clientStates, or
+   * with a key being rotated out). A renewal would keep it, so when one is due for renewal it is
+   * deleted instead, and the executor's re-plan creates its replacement with a fresh clientState.
+   */
+  replaceAtRenewal?: readonly string[] | undefined;
 }
 
 const MINUTE_MS = 60_000;
@@ -100,7 +106,10 @@ function planResource(resource: MailResource, held: HeldSubscription | undefined
   if (!isLive(held, input.now) || (input.removed?.includes(subscriptionId) ?? false)) {
     return [{ kind: 'forget', resource, subscriptionId }, ...create];
   }
-  if (mayWrite && needsRenewal(held, input)) return [{ kind: 'renew', resource, subscriptionId, expiresAt }];
+  if (mayWrite && needsRenewal(held, input)) {
+    if (input.replaceAtRenewal?.includes(subscriptionId)) return [{ kind: 'delete', resource, subscriptionId }];
+    return [{ kind: 'renew', resource, subscriptionId, expiresAt }];
+  }
   return [];
 }
 

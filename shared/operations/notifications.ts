@@ -1,95 +1,100 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { z } from 'zod';
-import { ChangeMessage, GraphNotification } from '../api/notifications';
-import type { Services } from '../services';
-import type { SubscriptionLookup } from '../ports';
-import { mapLimited } from '../util/concurrency';
-import { loadUserFacts, resolveUser, updateUserState } from './userSync';
+import { GraphNotification, type DeliveryItem, type DeliveryMessage } from '../api/notifications';
+import { isSignedClientState, verifyClientState } from '../domain/clientState';
+import { MAX_MESSAGE_BYTES } from '../adapters/queues';
+import type { ClientStateKeys, DeliveryQueue } from '../ports';
 import type { RequestContext } from '../logging';
-
-type Deps = Pick<Services, 'storage' | 'config'>;
-type Notification = z.infer<typeof GraphNotification>;
 
 export function hashClientState(clientState: string): string {
   return createHash('sha256').update(clientState, 'utf8').digest('hex');
 }
 
 /** Constant-time: compares digests of equal length whatever the input. */
-export function clientStateMatches(clientState: string | undefined, storedHash: string): boolean {
-  if (clientState === undefined) return false;
-  const given = Buffer.from(hashClientState(clientState), 'hex');
+export function clientStateHashMatches(givenHash: string, storedHash: string): boolean {
+  const given = Buffer.from(givenHash, 'hex');
   const stored = Buffer.from(storedHash, 'hex');
-  return stored.length === given.length && timingSafeEqual(given, stored);
+  return stored.length === given.length && stored.length > 0 && timingSafeEqual(given, stored);
 }
 
-export type IntakeOutcome = 'accepted' | 'dropped_not_syncing' | 'unknown_subscription' | 'bad_client_state' | 'malformed' | 'lifecycle';
+export interface IntakeDeps {
+  storage: { deliveryQueue: DeliveryQueue };
+  clientStateKeys: ClientStateKeys;
+}
+
+export type IntakeOutcome = 'persisted' | 'legacy' | 'bad_client_state' | 'malformed';
+
+/** Room left in a queue message for its envelope (schema, ids, part numbers). */
+const ENVELOPE_BYTES = 1024;
 
 /**
- * Webhook intake: authenticate each notification by its subscription's clientState,
- * drop it unless the user is syncing right now (stopping is immediate), persist the
- * accepted ones to the change queue. Lifecycle events become reconcile requests.
+ * Graph's webhook intake: validate each item on its own, authenticate it by its clientState
+ * (an HMAC, checked without a read), and persist every accepted item of the delivery in one
+ * round trip to `graph-deliveries`; the 202 follows. Whether the user is syncing, and what a
+ * lifecycle event asks for, is decided by the consumer (operations/deliveries.ts), off Graph's
+ * clock. A bad item is dropped and counted; the others are kept. If persisting fails this throws
+ * (the webhook answers 503) and Graph redelivers the whole delivery.
  */
-export async function acceptNotifications(deps: Deps, items: unknown[], ctx: RequestContext): Promise<Record<IntakeOutcome, number>> {
-  const tally: Record<IntakeOutcome, number> = { accepted: 0, dropped_not_syncing: 0, unknown_subscription: 0, bad_client_state: 0, malformed: 0, lifecycle: 0 };
-  const outcomes = await mapLimited(items, (item) => acceptOne(deps, item, ctx), 16);
-  for (const outcome of outcomes) tally[outcome]++;
-  ctx.log('notifications.intake', { ...tally });
+export async function acceptNotifications(deps: IntakeDeps, items: unknown[], ctx: RequestContext): Promise<Record<IntakeOutcome, number>> {
+  const tally: Record<IntakeOutcome, number> = { persisted: 0, legacy: 0, bad_client_state: 0, malformed: 0 };
+  let keys: string[] | undefined;
+  const accepted: DeliveryItem[] = [];
+  for (const raw of items) {
+    const parsed = GraphNotification.safeParse(raw);
+    if (!parsed.success) {
+      tally.malformed++;
+      continue;
+    }
+    const n = parsed.data;
+    const common = {
+      subscriptionId: n.subscriptionId,
+      ...(n.lifecycleEvent ? { lifecycleEvent: n.lifecycleEvent } : {}),
+      ...(n.changeType ? { changeType: n.changeType } : {}),
+      ...(n.resource ? { resourcePath: n.resource } : {}),
+      ...(n.resourceData?.id ? { resourceId: n.resourceData.id } : {}),
+      ...(n.tenantId ? { tenantId: n.tenantId } : {}),
+    };
+    if (n.clientState === undefined || n.clientState === '') {
+      tally.bad_client_state++;
+      continue;
+    }
+    if (isSignedClientState(n.clientState)) {
+      keys ??= await deps.clientStateKeys.current();
+      const owner = verifyClientState(keys, n.clientState);
+      if (!owner) {
+        tally.bad_client_state++;
+        continue;
+      }
+      accepted.push({ ...common, employeeId: owner.employeeId, resource: owner.resource });
+      tally.persisted++;
+    } else {
+      // A subscription created before signed clientStates: the consumer checks the stored hash.
+      accepted.push({ ...common, clientStateHash: hashClientState(n.clientState) });
+      tally.legacy++;
+    }
+  }
+  const messages = toMessages(accepted, ctx);
+  if (messages.length > 0) await deps.storage.deliveryQueue.persist(messages);
+  ctx.log('notifications.intake', { items: items.length, ...tally, messages: messages.length });
   return tally;
 }
 
-async function acceptOne(deps: Deps, item: unknown, ctx: RequestContext): Promise<IntakeOutcome> {
-  const parsed = GraphNotification.safeParse(item);
-  if (!parsed.success) return 'malformed';
-  const notification = parsed.data;
-  const lookup = await deps.storage.subscriptions.findById(notification.subscriptionId);
-  if (!lookup) return 'unknown_subscription';
-  if (!clientStateMatches(notification.clientState, lookup.clientStateHash)) return 'bad_client_state';
-  if (notification.lifecycleEvent) {
-    await onLifecycle(deps, notification, lookup, ctx);
-    return 'lifecycle';
-  }
-  const facts = await loadUserFacts(deps, lookup.employeeId, { withSubscriptions: false });
-  if (!resolveUser(deps, facts, ctx.now).syncing) return 'dropped_not_syncing';
-  await deps.storage.changeQueue.publish(changeMessage('change', notification, lookup, facts.group?.id ?? null, ctx));
-  return 'accepted';
-}
-
-function changeMessage(kind: ChangeMessage['kind'], n: Notification, lookup: SubscriptionLookup, groupId: string | null, ctx: RequestContext): ChangeMessage {
-  return ChangeMessage.parse({
-    schema: 'connect-sync.change/1',
-    kind,
-    employeeId: lookup.employeeId,
-    groupId,
-    resource: lookup.resource,
-    subscriptionId: n.subscriptionId,
-    changeType: n.changeType ?? null,
-    resourcePath: n.resource ?? null,
-    resourceId: n.resourceData?.id ?? null,
-    tenantId: n.tenantId ?? null,
-    receivedAt: ctx.now.toISOString(),
-    requestId: ctx.requestId,
-  });
-}
-
-/**
- * reauthorizationRequired → renew now; subscriptionRemoved → recreate and resync;
- * missed → resync. The reconciler does the provider work; intake only records and nudges.
- */
-async function onLifecycle(deps: Deps, n: Notification, lookup: SubscriptionLookup, ctx: RequestContext): Promise<void> {
-  const event = n.lifecycleEvent;
-  ctx.log('notifications.lifecycle', { event, employeeId: lookup.employeeId, resource: lookup.resource, subscriptionId: n.subscriptionId });
-  if (event === 'subscriptionRemoved' || event === 'missed') {
-    await updateUserState(deps, lookup.employeeId, ctx.now, (s) => ({ ...s, resyncRequestedAt: ctx.now.toISOString() }));
-    const facts = await loadUserFacts(deps, lookup.employeeId, { withSubscriptions: false });
-    if (resolveUser(deps, facts, ctx.now).syncing) {
-      await deps.storage.changeQueue.publish(changeMessage('resync', n, lookup, facts.group?.id ?? null, ctx));
+/** Packs the items into as few queue messages as the 64 KiB limit allows. */
+export function toMessages(items: DeliveryItem[], ctx: Pick<RequestContext, 'requestId' | 'now'>): DeliveryMessage[] {
+  const budget = MAX_MESSAGE_BYTES - ENVELOPE_BYTES;
+  const groups: DeliveryItem[][] = [];
+  let current: DeliveryItem[] = [];
+  let size = 0;
+  for (const item of items) {
+    const bytes = Buffer.byteLength(JSON.stringify(item), 'utf8') + 1;
+    if (current.length > 0 && size + bytes > budget) {
+      groups.push(current);
+      current = [];
+      size = 0;
     }
+    current.push(item);
+    size += bytes;
   }
-  await deps.storage.reconcileQueue.request({
-    employeeId: lookup.employeeId,
-    reason: `lifecycle.${event}`,
-    requestId: ctx.requestId,
-    ...(event === 'reauthorizationRequired' ? { renewSubscriptionIds: [n.subscriptionId] } : {}),
-    ...(event === 'subscriptionRemoved' ? { removedSubscriptionIds: [n.subscriptionId] } : {}),
-  });
+  if (current.length > 0) groups.push(current);
+  const receivedAt = ctx.now.toISOString();
+  return groups.map((group, i) => ({ schema: 'connect-sync.delivery/1', requestId: ctx.requestId, receivedAt, part: i + 1, parts: groups.length, items: group }));
 }

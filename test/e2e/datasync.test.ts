@@ -196,11 +196,12 @@ describe('what never syncs', () => {
     const created = await control('POST', `${mailboxes.get(BOB)}/events`, meeting('After the stop'));
     expect(created.status).toBe(201);
     const id = String(created.body.id);
-    // Stopped at intake (the notification is dropped) or at the consumer (its re-check): either way a line says so.
+    // Stopped before mail-changes (the deliveries' consumer drops it) or at the data-sync consumer (its re-check):
+    // either way a line says so.
     await eventually('the stop observed', async () => {
       const log = fs.readFileSync(stack.logFile, 'utf8').split('\n');
       const consumer = itemLines(id).some((l) => l.outcome === 'not_syncing');
-      const intake = log.some((l) => l.includes('"notifications.intake"') && /"dropped_not_syncing":[1-9]/.test(l));
+      const intake = log.some((l) => l.includes('"notifications.consumed"') && /"dropped_not_syncing":[1-9]/.test(l));
       return consumer || intake ? true : undefined;
     });
     expect(await withSubject('After the stop')).toEqual([]);

@@ -4,7 +4,10 @@
  * handshake, and a test clock injected as `now`.
  */
 import { handleReconcileRequest, reconcileGroup, reconcileUser } from '../../shared/operations/reconcile';
-import { acceptNotifications } from '../../shared/operations/notifications';
+import { acceptNotifications, hashClientState } from '../../shared/operations/notifications';
+import { signClientState } from '../../shared/domain/clientState';
+import { handleDeliveryMessage } from '../../shared/operations/deliveries';
+import { clientStateKeysFor, createSecretSource } from '../../shared/adapters/secrets';
 import { forceUserSync, loadUserSync, putUserSync } from '../../shared/operations/userSync';
 import type { MailOperation, MailOperationResult, MailProvider } from '../../shared/ports';
 import type { MailResource } from '../../shared/domain/model';
@@ -83,6 +86,52 @@ describe('reconciler: renewal before expiry', () => {
     const view = await loadUserSync(h.deps, id, h.clock.now());
     expect(view.status).toBe('active');
     expect(view.subscriptions.every((s) => s.lastRenewedAt !== null)).toBe(true);
+  });
+});
+
+describe('reconciler: clientState keys', () => {
+  const OLD = 'reconciler-test-client-state-key-old-0123456789';
+  const NEW = 'reconciler-test-client-state-key-new-0123456789';
+  const keys = (...list: string[]) => ({ current: async () => list });
+
+  it('replaces a subscription whose clientState the current key did not sign when it is due for renewal, and hands on its notifications meanwhile', async () => {
+    const [id] = employeeIds(1) as [string];
+    await h.addGroup('enabled', [{ employeeId: id }]);
+    // Created while the old key signed.
+    await reconcileUser({ ...h.deps, clientStateKeys: keys(OLD) }, id, h.options());
+    const before = h.liveFor(id);
+    expect(before.map((s) => s.clientState).sort()).toEqual(RESOURCES.map((r) => signClientState([OLD], { employeeId: id, resource: r })).sort());
+
+    // A rotation in progress ("new,old"): not due for renewal yet → nothing changes, and the old
+    // subscription's notifications are still accepted.
+    const rotating = { ...h.deps, clientStateKeys: keys(NEW, OLD) };
+    expect((await reconcileUser(rotating, id, h.options())).planned).toBe(0);
+    const events = before.find((s) => s.resource.endsWith('/events'));
+    expect(await intake([{ subscriptionId: events?.id, clientState: events?.clientState, changeType: 'updated', resource: events?.resource }], [NEW, OLD])).toMatchObject({ handed_on: 1 });
+
+    // Due for renewal: deleted and recreated in the same run, signed with the new key.
+    h.clock.advance(50 * MINUTE);
+    h.graph.advanceClock(50 * MINUTE);
+    expect(await reconcileUser(rotating, id, h.options())).toMatchObject({ status: 'active', failed: 0 });
+    const after = h.liveFor(id);
+    expect(after.map((s) => s.clientState).sort()).toEqual(RESOURCES.map((r) => signClientState([NEW], { employeeId: id, resource: r })).sort());
+    expect(after.map((s) => s.id).filter((x) => before.some((b) => b.id === x))).toEqual([]);
+    await expectOnePerResource(id);
+  });
+
+  it('accepts a notification of a subscription from before signed clientStates by the hash our table holds', async () => {
+    const [id] = employeeIds(1) as [string];
+    await h.addGroup('enabled', [{ employeeId: id }]);
+    await reconcileUser(h.deps, id, h.options());
+    const [row] = await h.storage.subscriptions.listForUser(id);
+    if (!row) throw new Error('no subscription row');
+    // The row as the old code wrote it: the SHA-256 of a random clientState.
+    const legacy = 'c3VjaC1hLXJhbmRvbS1vbGQtc3R5bGUtY2xpZW50LXN0YXRl';
+    const { etag, ...rest } = row;
+    await h.storage.subscriptions.save({ ...rest, clientStateHash: hashClientState(legacy) }, etag);
+    const notification = { subscriptionId: row.subscriptionId, changeType: 'updated', resource: `Users/x/${row.resource}/1` };
+    expect(await intake([{ ...notification, clientState: legacy }])).toMatchObject({ handed_on: 1 });
+    expect(await intake([{ ...notification, clientState: `${legacy}x` }])).toMatchObject({ handed_on: 0, bad_client_state: 1 });
   });
 });
 
@@ -251,6 +300,20 @@ describe('reconciler: overlapping runs', () => {
   });
 });
 
+/** The webhook's intake and the deliveries' consumer in this process, against the harness's storage. */
+async function intake(items: unknown[], keys?: string[]): Promise<Record<string, number>> {
+  const persisted: Record<string, unknown>[] = [];
+  const ctx = h.context();
+  const clientStateKeys = keys ? { current: async () => keys } : clientStateKeysFor(h.config, createSecretSource(h.config));
+  await acceptNotifications({ storage: { deliveryQueue: { persist: async (m) => void persisted.push(...m) } }, clientStateKeys }, items, ctx);
+  const total: Record<string, number> = {};
+  for (const message of persisted) {
+    const tally = await handleDeliveryMessage(h.deps, message, { log: () => undefined, now: () => ctx.now });
+    for (const [k, v] of Object.entries(tally ?? {})) total[k] = (total[k] ?? 0) + v;
+  }
+  return total;
+}
+
 describe('reconciler: a member leaves the group', () => {
   it('drops their notifications at once and deletes their subscriptions on the next run', async () => {
     const [id] = employeeIds(1) as [string];
@@ -258,16 +321,16 @@ describe('reconciler: a member leaves the group', () => {
     await reconcileUser(h.deps, id, h.options());
     const [sub] = h.liveFor(id);
     const notification = { subscriptionId: sub?.id, clientState: sub?.clientState, changeType: 'updated', resource: sub?.resource };
-    expect((await acceptNotifications(h.deps, [notification], h.context())).accepted).toBe(1);
+    expect(await intake([notification])).toMatchObject({ handed_on: 1 });
 
     expect(await h.storage.members.remove(group.id, id)).toBe(true);
-    expect(await acceptNotifications(h.deps, [notification], h.context())).toMatchObject({ accepted: 0, dropped_not_syncing: 1 });
+    expect(await intake([notification])).toMatchObject({ handed_on: 0, dropped_not_syncing: 1 });
 
     expect(await reconcileUser(h.deps, id, h.options())).toMatchObject({ status: 'disabled', planned: 3, failed: 0 });
     expect(h.liveFor(id)).toEqual([]);
     expect(await tableRows(id)).toEqual([]);
     // With its subscriptions gone, a late notification is from an unknown subscription.
-    expect(await acceptNotifications(h.deps, [notification], h.context())).toMatchObject({ unknown_subscription: 1 });
+    expect(await intake([notification])).toMatchObject({ unknown_subscription: 1 });
   });
 });
 

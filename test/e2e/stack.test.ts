@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { EmulatedSubscription, LifecycleEvent } from '../../dev/emulators/graph/server';
+import type { ChangeMessage } from '../../shared/api/notifications';
 import type { UserSyncView } from '../../shared/operations/userSync';
 import { api, createGroup, employee, type Api, type GroupBody } from '../support/http';
 import { changeQueueOf, eventually } from '../support/reconcile';
@@ -97,6 +98,27 @@ function hostLog(): string {
   return fs.readFileSync(stack.logFile, 'utf8');
 }
 
+/** mail-changes as the deliveries' consumer fills it (its own queue trigger): drained until `done`. */
+async function drainUntil(what: string, done: (all: ChangeMessage[]) => boolean): Promise<ChangeMessage[]> {
+  const all: ChangeMessage[] = [];
+  return eventually(what, async () => {
+    all.push(...(await changes.drain()));
+    return done(all) ? all : undefined;
+  });
+}
+
+/** The consumer's tally lines (`notifications.consumed`) so far. */
+function consumedLines(): string[] {
+  return hostLog()
+    .split('\n')
+    .filter((l) => l.includes('"notifications.consumed"'));
+}
+
+/** Waits for the consumer to have processed one more delivery message than `before`; its tally line. */
+async function nextConsumed(before: number): Promise<string> {
+  return eventually('the delivery is consumed', () => Promise.resolve(consumedLines()[before]));
+}
+
 describe('end to end: enabling a group', () => {
   it('makes every eligible member active with one subscription per resource in the emulator, and explains the rest', async () => {
     stack.graph.setFaults({ forbiddenMailboxes: [emails.get(REFUSED) as string] });
@@ -169,7 +191,7 @@ describe('end to end: the notification endpoint', () => {
     await changes.drain();
     const sub = subscriptionFor(ELIGIBLE[0] as string, 'events') as EmulatedSubscription;
     expect(await deliver('notify', sub.id)).toBe(202);
-    const queued = await changes.drain();
+    const queued = await drainUntil('the change reaches mail-changes', (all) => all.length >= 1);
     expect(queued).toEqual([
       expect.objectContaining({
         schema: 'connect-sync.change/1',
@@ -188,18 +210,23 @@ describe('end to end: the notification endpoint', () => {
   it('ignores a clientState mismatch and an unknown subscription id: 202, nothing queued', async () => {
     await changes.drain();
     const sub = subscriptionFor(ELIGIBLE[1] as string, 'contacts') as EmulatedSubscription;
+    const before = consumedLines().length;
     const res = await postNotifications([
       { subscriptionId: sub.id, clientState: `${sub.clientState ?? ''}x`, changeType: 'updated', resource: sub.resource },
       { subscriptionId: sub.id, changeType: 'updated', resource: sub.resource },
       { subscriptionId: randomUUID(), clientState: sub.clientState, changeType: 'updated', resource: sub.resource },
     ]);
     expect(res.status).toBe(202);
-    expect(await changes.drain()).toEqual([]);
-    const tally = await eventually('the intake tally is logged', () =>
+    // The intake refuses the forged and the unsigned item at once (no read); the consumer finds the third
+    // one's subscription id unknown, so nothing reaches mail-changes.
+    const intake = await eventually('the intake tally is logged', () =>
       Promise.resolve(hostLog().split('\n').find((l) => l.includes('"notifications.intake"') && l.includes('"bad_client_state":2'))),
     );
-    expect(tally).toContain('"unknown_subscription":1');
-    expect(tally).toContain('"accepted":0');
+    expect(intake).toContain('"persisted":1');
+    const consumed = await nextConsumed(before);
+    expect(consumed).toContain('"unknown_subscription":1');
+    expect(consumed).toContain('"handed_on":0');
+    expect(await changes.drain()).toEqual([]);
   });
 });
 
@@ -220,16 +247,18 @@ describe('end to end: lifecycle events', () => {
     expect(view.subscriptions.find((s) => s.id === before.id)?.expiresAt).toBe(after.expirationDateTime);
   });
 
-  it('subscriptionRemoved recreates the subscription with a new id and requests a resync', async () => {
+  it('subscriptionRemoved recreates the subscription with a new id, then requests a resync naming it', async () => {
     const id = ELIGIBLE[1] as string;
     const removed = subscriptionFor(id, 'contacts') as EmulatedSubscription;
     await changes.drain();
     expect(await deliver('lifecycle', removed.id, 'subscriptionRemoved')).toBe(202);
-    expect(await changes.drain()).toEqual([expect.objectContaining({ kind: 'resync', employeeId: id, resource: 'contacts', subscriptionId: removed.id })]);
     const recreated = await eventually('the subscription is recreated', () => {
       const now = subscriptionFor(id, 'contacts');
       return Promise.resolve(now && now.id !== removed.id ? now : undefined);
     });
+    const resyncs = await drainUntil('the resync reaches mail-changes', (all) => all.some((m) => m.kind === 'resync'));
+    // Recreate first, then resync: the resync names the new subscription, so it was asked for after the create.
+    expect(resyncs).toEqual([expect.objectContaining({ kind: 'resync', employeeId: id, resource: 'contacts', subscriptionId: recreated.id })]);
     const view = await eventually('our table follows', async () => {
       const v = await why(id);
       return v.subscriptions.some((s) => s.id === recreated.id) ? v : undefined;
@@ -245,7 +274,7 @@ describe('end to end: lifecycle events', () => {
     const before = liveFor(id).map((s) => s.id).sort();
     await changes.drain();
     expect(await deliver('lifecycle', sub.id, 'missed')).toBe(202);
-    expect(await changes.drain()).toEqual([
+    expect(await drainUntil('the resync reaches mail-changes', (all) => all.length >= 1)).toEqual([
       expect.objectContaining({ schema: 'connect-sync.change/1', kind: 'resync', employeeId: id, groupId: group.id, resource: 'messages', subscriptionId: sub.id }),
     ]);
     expect(liveFor(id).map((s) => s.id).sort()).toEqual(before);
@@ -275,7 +304,10 @@ describe('end to end: force and disable', () => {
     const toggled = await client.put(`groups/${group.id}/sync`, { enabled: false });
     expect(toggled.status).toBe(200);
 
+    const before = consumedLines().length;
     expect(await deliver('notify', sub.id)).toBe(202);
+    // The subscription is still ours and live (deletes fail): only the syncing check keeps it back.
+    expect(await nextConsumed(before)).toContain('"dropped_not_syncing":1');
     expect(await changes.drain()).toEqual([]);
     for (const m of await members()) expect(m).toMatchObject({ status: 'disabled', reason: 'GROUP_DISABLED' });
 

@@ -22,6 +22,7 @@ const DEV_ONLY_SETTINGS = [
   'GRAPH_CLIENT_SECRET',
   'SESSION_SIGNING_KEYS',
   'CONNECT_FORM_KEY',
+  'CLIENT_STATE_KEYS',
 ];
 
 /** Settings the Functions platform needs in Azure beyond what local.settings.sample.json lists. */
@@ -43,7 +44,7 @@ const ROLE = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
 };
 
-const SECRET_PARAMS = ['vantagepointClientSecret', 'vantagepointServicePassword', 'graphClientSecret', 'sessionSigningKeys', 'connectFormKey'];
+const SECRET_PARAMS = ['vantagepointClientSecret', 'vantagepointServicePassword', 'graphClientSecret', 'sessionSigningKeys', 'connectFormKey', 'clientStateKeys'];
 
 // ---------------------------------------------------------------- syntax tree access
 
@@ -461,6 +462,7 @@ describe('Function App settings', () => {
     expect(literal(variableValue(mainFile, 'vantagepointClientSecretName'))).toBe(shape.VANTAGEPOINT_CLIENT_SECRET_NAME.parse(undefined));
     expect(literal(variableValue(mainFile, 'vantagepointServicePasswordSecretName'))).toBe(shape.VANTAGEPOINT_SERVICE_PASSWORD_SECRET_NAME.parse(undefined));
     expect(literal(variableValue(mainFile, 'sessionSigningKeysSecretName'))).toBe(shape.SESSION_SIGNING_KEYS_SECRET_NAME.parse(undefined));
+    expect(literal(variableValue(mainFile, 'clientStateKeysSecretName'))).toBe(shape.CLIENT_STATE_KEYS_SECRET_NAME.parse(undefined));
   });
 });
 

@@ -93,6 +93,12 @@ describe('planUser', () => {
     ]);
   });
 
+  it('deletes a subscription whose clientState is not signed with the current key when it is due for renewal, and only then', () => {
+    const subscriptions = [held('events', 'ev', 60), held('contacts', 'co', 3000)];
+    expect(planUser({ ...baseInput, subscriptions, replaceAtRenewal: ['ev', 'co'] })).toEqual([{ kind: 'delete', resource: 'events', subscriptionId: 'ev' }]);
+    expect(planUser({ ...baseInput, subscriptions, replaceAtRenewal: ['co'] })).toEqual([{ kind: 'renew', resource: 'events', subscriptionId: 'ev', expiresAt: inMinutes(4320) }]);
+  });
+
   it("moves a member's subscriptions when their email changed: delete the old mailbox's, create the new one's", () => {
     const subscriptions = [
       { ...held('events', 'ev', 3000), mailbox: 'old@example.com' },

@@ -38,7 +38,7 @@ describe('package.json main', () => {
       // admin routes are guarded by the service's own sessions or form key (a browser page cannot hold a function key)
       expect(def.options.authLevel).toBe('anonymous');
     }
-    expect(registered.filter((d) => d.kind === 'storageQueue').map((d) => d.name).sort()).toEqual(['data-sync', 'notification-queue', 'reconcile-queue']);
+    expect(registered.filter((d) => d.kind === 'storageQueue').map((d) => d.name).sort()).toEqual(['data-sync', 'graph-deliveries', 'notification-queue', 'reconcile-queue']);
     expect(registered.filter((d) => d.kind === 'timer').map((d) => d.name).sort()).toEqual(['orphan-repair-timer', 'reconcile-timer']);
     // The admin page's static files are the one HTTP function outside the JSON API contract.
     const page = registered.find((d) => d.name === 'admin-page');

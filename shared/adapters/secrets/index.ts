@@ -7,6 +7,7 @@ import { KeyVaultSecretSource } from './keyVaultSecretSource';
 
 export { EnvironmentSecretSource, secretFingerprint } from './environmentSecretSource';
 export { KeyVaultSecretSource, type KeyVaultSecretSourceOptions } from './keyVaultSecretSource';
+export { clientStateKeysFor, parseClientStateKeys, secretClientStateKeys } from './clientStateKeys';
 
 export interface SecretNames {
   /** the Vantagepoint API client secret (API Authorization) */
@@ -19,6 +20,8 @@ export interface SecretNames {
   sessionSigningKeys: string;
   /** the Vantagepoint admin form's key; undefined when the form-key mode is off */
   formKey: string | undefined;
+  /** the keys Graph notifications' clientState is signed with (one, or two during a rotation) */
+  clientStateKeys: string;
 }
 
 /** The secret names the service reads (Key Vault secret names; in development, keys of the environment map). */
@@ -29,6 +32,7 @@ export function secretNames(config: Config): SecretNames {
     graphClientSecret: config.GRAPH_CLIENT_SECRET_NAME,
     sessionSigningKeys: config.SESSION_SIGNING_KEYS_SECRET_NAME,
     formKey: config.CONNECT_FORM_KEY_SECRET_NAME,
+    clientStateKeys: config.CLIENT_STATE_KEYS_SECRET_NAME,
   };
 }
 
@@ -42,6 +46,7 @@ export function environmentSecretMap(config: Config): EnvironmentSecretMap {
   if (names.graphClientSecret) map[names.graphClientSecret] = 'GRAPH_CLIENT_SECRET';
   map[names.sessionSigningKeys] = 'SESSION_SIGNING_KEYS';
   if (names.formKey) map[names.formKey] = 'CONNECT_FORM_KEY';
+  map[names.clientStateKeys] = 'CLIENT_STATE_KEYS';
   return map;
 }
 

@@ -5,6 +5,7 @@ import type {
   GraphAccessStore,
   ActivityLinkStore,
   ChangeQueue,
+  DeliveryQueue,
   DataSyncStateStore,
   SyncIssueStore,
   GroupStore,
@@ -23,7 +24,7 @@ import type {
   SubscriptionStore,
   UserStateStore,
 } from '../../ports';
-import { checkQueueName, createChangeQueue, createNoticeQueue, createQueueClient, createReconcileQueue, ensureQueue } from '../queues';
+import { checkQueueName, createChangeQueue, createDeliveryQueue, createNoticeQueue, createQueueClient, createReconcileQueue, ensureQueue } from '../queues';
 import { createAuditLog } from './audit';
 import { onMissingResource, storageCall } from './failures';
 import { createGroupStore } from './groups';
@@ -68,6 +69,8 @@ export interface Storage {
   signInFailures: SignInFailureStore;
   reconcileQueue: ReconcileQueue;
   changeQueue: ChangeQueue;
+  /** Graph deliveries persisted by the webhook (its one storage round trip) */
+  deliveryQueue: DeliveryQueue;
   /** data sync (Outlook events → Vantagepoint activities) */
   activityLinks: ActivityLinkStore;
   dataSyncState: DataSyncStateStore;
@@ -110,6 +113,7 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
   const reconcile = createQueueClient(target, queueName(QUEUES.reconcile));
   const changes = createQueueClient(target, queueName(QUEUES.changes));
   const notices = createQueueClient(target, queueName(QUEUES.notices));
+  const deliveries = createQueueClient(target, queueName(QUEUES.deliveries));
 
   // Storage that comes back empty (restarted in-memory Azurite, a table deleted by mistake) is
   // refilled the first time a call finds a table or queue missing: see storageCall.
@@ -120,6 +124,7 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
       ensureQueue(reconcile),
       ensureQueue(changes),
       ensureQueue(notices),
+      ensureQueue(deliveries),
     ]);
   };
 
@@ -142,6 +147,7 @@ export function createStorage(target: StorageTarget, options: StorageOptions = {
     signInFailures: createSignInFailureStore(tables.sessions),
     reconcileQueue: createReconcileQueue(reconcile),
     changeQueue: createChangeQueue(changes),
+    deliveryQueue: createDeliveryQueue(deliveries),
     activityLinks: createActivityLinkStore(tables.activityLinks),
     dataSyncState: createDataSyncStateStore(tables.activityLinks),
     syncIssues: createSyncIssueStore(tables.syncIssues),

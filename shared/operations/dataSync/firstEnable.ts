@@ -1,5 +1,6 @@
 import { ChangeMessage } from '../../api/notifications';
 import type { Storage } from '../../adapters/tables';
+import type { MailResource } from '../../domain/model';
 
 /**
  * A new events subscription (the user's first enable, a re-enable, a recreate after Graph removed
@@ -10,13 +11,21 @@ export async function requestCatchUp(
   storage: Pick<Storage, 'changeQueue'>,
   input: { employeeId: string; groupId: string | null; subscriptionId: string; requestId: string; now: Date },
 ): Promise<void> {
+  await requestResync(storage, { ...input, resource: 'events' });
+}
+
+/** A `resync` for one of the user's resources, naming the (new) subscription it follows. */
+export async function requestResync(
+  storage: Pick<Storage, 'changeQueue'>,
+  input: { employeeId: string; groupId: string | null; resource: MailResource; subscriptionId: string; requestId: string; now: Date },
+): Promise<void> {
   await storage.changeQueue.publish(
     ChangeMessage.parse({
       schema: 'connect-sync.change/1',
       kind: 'resync',
       employeeId: input.employeeId,
       groupId: input.groupId,
-      resource: 'events',
+      resource: input.resource,
       subscriptionId: input.subscriptionId,
       changeType: null,
       resourcePath: null,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { applyOutcomes, planUser, toMailOperation, type PlannedAction } from '../../domain';
 import type { Group, MailResource, Member, SyncStatus, UserState } from '../../domain/model';
 import { describe, type Log } from '../../logging';
@@ -9,7 +8,12 @@ import { currentGraphAccess, noteProviderResults } from '../graphAccess';
 import { policyOf, type Deps, type ReconcileOptions } from './options';
 import { announceSuspension } from './notices';
 import { persistSubscriptions, resolveOrphans } from './repair';
-import { requestCatchUp } from '../dataSync/firstEnable';
+import { requestCatchUp, requestResync } from '../dataSync/firstEnable';
+import { signClientState } from '../../domain/clientState';
+import { clientStateHashMatches, hashClientState } from '../notifications';
+import { clientStateKeysFor, createSecretSource } from '../../adapters/secrets';
+import type { Config } from '../../config';
+import type { ClientStateKeys } from '../../ports';
 
 export interface UserRun {
   employeeId: string;
@@ -49,6 +53,20 @@ interface PreparedUser {
   actions: PlannedAction[];
   ops: (MailOperation | null)[];
   clientStates: Map<MailResource, string>;
+  /** subscriptions whose clientState is not signed with the current key (replaced at renewal) */
+  unsigned: Set<string>;
+}
+
+/** The services' keys, or (harnesses that build Deps by hand) the ones the configuration names. */
+const keysByConfig = new WeakMap<Config, ClientStateKeys>();
+function clientStateKeysOf(deps: Deps): ClientStateKeys {
+  if (deps.clientStateKeys) return deps.clientStateKeys;
+  let keys = keysByConfig.get(deps.config);
+  if (!keys) {
+    keys = clientStateKeysFor(deps.config, createSecretSource(deps.config));
+    keysByConfig.set(deps.config, keys);
+  }
+  return keys;
 }
 
 /** Reads desired and actual state and plans; no writes. */
@@ -56,6 +74,9 @@ async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<P
   const facts = await loadUserFacts(deps, target.employeeId, { known: target.known });
   const resolved = resolveUser(deps, facts, now);
   const mailbox = facts.member?.email ?? '';
+  // Key Vault out of reach (nothing cached) only postpones replacing unsigned subscriptions; a create needs the key.
+  const known = resolved.syncing ? await clientStateKeysOf(deps).current().catch(() => null) : null;
+  const unsigned = new Set(known ? facts.subscriptions.filter((s) => !signedWithCurrentKey(known, target.employeeId, s)).map((s) => s.subscriptionId) : []);
   const actions = planUser({
     employeeId: target.employeeId,
     mailbox,
@@ -67,14 +88,23 @@ async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<P
     policy: policyOf(deps.config),
     renewNow: target.renew,
     removed: target.removed,
+    replaceAtRenewal: [...unsigned],
   });
   const clientStates = new Map<MailResource, string>();
+  // Signed, so the webhook can authenticate a notification without reading anything (domain/clientState.ts).
+  const keys = known ?? (actions.some((a) => a.kind === 'create') ? await clientStateKeysOf(deps).current() : []);
   const ops = actions.map((action) => {
-    const clientState = action.kind === 'create' ? randomBytes(32).toString('base64url') : '';
+    const clientState = action.kind === 'create' ? signClientState(keys, { employeeId: target.employeeId, resource: action.resource }) : '';
     if (action.kind === 'create') clientStates.set(action.resource, clientState);
     return toMailOperation(action, target.employeeId, mailbox, clientState);
   });
-  return { target, facts, status: resolved.status, mailbox, actions, ops, clientStates };
+  return { target, facts, status: resolved.status, mailbox, actions, ops, clientStates, unsigned };
+}
+
+/** Our row holds the SHA-256 of the clientState we gave Graph: is it the one the current key signs? */
+function signedWithCurrentKey(keys: string[], employeeId: string, sub: { resource: MailResource; clientStateHash: string }): boolean {
+  if (keys.length === 0) return true;
+  return clientStateHashMatches(hashClientState(signClientState(keys, { employeeId, resource: sub.resource })), sub.clientStateHash);
 }
 
 /** Records the provider's answers for one user: subscription rows, failure streak, status. */
@@ -98,8 +128,18 @@ async function finishUser(deps: Deps, user: PreparedUser, results: MailOperation
     const request = { employeeId, groupId: user.facts.group?.id ?? null, subscriptionId: events.result.subscriptionId, requestId: `catchup-${employeeId}-${now.getTime()}`, now };
     await requestCatchUp(deps.storage, request).catch((err: unknown) => log('datasync.catchup_request_failed', { employeeId, error: describe(err) }));
   }
+  // Graph removed a subscription (subscriptionRemoved): its replacement exists now, so the changes lost
+  // meanwhile are looked for only now (recreate first, then resync). Events are covered by the catch-up above.
+  const removedResources = new Set(user.facts.subscriptions.filter((s) => user.target.removed?.includes(s.subscriptionId)).map((s) => s.resource));
+  for (const o of outcomes) {
+    if (o.action.kind !== 'create' || o.action.resource === 'events' || !removedResources.has(o.action.resource) || !o.result.ok || !o.result.subscriptionId) continue;
+    const request = { employeeId, groupId: user.facts.group?.id ?? null, resource: o.action.resource, subscriptionId: o.result.subscriptionId, requestId: `resync-${employeeId}-${now.getTime()}`, now };
+    await requestResync(deps.storage, request).catch((err: unknown) => log('datasync.resync_request_failed', { employeeId, error: describe(err) }));
+  }
   const failures = outcomes.filter(isFailure);
   const failed = failures.length;
+  // An unsigned subscription deleted at its renewal is recreated at once by the re-plan (as a deleted orphan is).
+  const replaced = outcomes.flatMap((o) => (o.action.kind === 'delete' && o.result.ok && user.unsigned.has(o.action.subscriptionId) && user.status !== 'disabled' ? [o.action.subscriptionId] : []));
   const orphansDeleted = await resolveOrphans(deps, employeeId, user.mailbox, reduced.needsAdoption);
   const subscriptions = await deps.storage.subscriptions.listForUser(employeeId);
   const status = resolveUser(deps, { ...user.facts, state: after, subscriptions }, now).status;
@@ -110,9 +150,10 @@ async function finishUser(deps: Deps, user: PreparedUser, results: MailOperation
     failed,
     errors: failures.map((o) => `${o.action.kind} ${o.action.resource}: ${o.result.code}`),
     orphansDeleted: orphansDeleted.length,
+    ...(replaced.length > 0 ? { replacedUnsigned: replaced.length } : {}),
     status,
   });
-  return { employeeId, status, planned: user.actions.length, failed, orphansDeleted, ...(deferred ? { deferred } : {}) };
+  return { employeeId, status, planned: user.actions.length, failed, orphansDeleted: [...orphansDeleted, ...replaced], ...(deferred ? { deferred } : {}) };
 }
 
 /**
