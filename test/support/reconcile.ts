@@ -26,8 +26,12 @@ import type { MailProvider, NoticeMessage, ReconcileRequest } from '../../shared
  * notification endpoint) with an injectable clock.
  */
 
-/** Polls `probe` until it returns something other than undefined; bounded attempts, short waits. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, attempts = 100, waitMs = 100): Promise<T> {
+/**
+ * Polls `probe` until it returns something other than undefined; bounded attempts, short waits.
+ * The bound (30 s) is a hang detector, not a speed claim: a machine loaded by parallel suites
+ * can take several seconds through the queues, and speed is the benchmarks' job.
+ */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, attempts = 300, waitMs = 100): Promise<T> {
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const value = await probe();
     if (value !== undefined) return value;
