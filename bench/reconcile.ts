@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createMailProvider } from '../shared/adapters/graph';
-import { createSecretSource } from '../shared/adapters/secrets';
+import { clientStateKeysFor, createSecretSource } from '../shared/adapters/secrets';
 import { parseConfig } from '../shared/config';
 import type { MailResource, StatusCounts } from '../shared/domain/model';
 import { reconcileGroup } from '../shared/operations/reconcile';
@@ -122,7 +122,8 @@ interface RunResult extends Run {
 
 function depsFor(stack: BenchStack, resources: number) {
   const config = parseConfig({ ...stack.env, GRAPH_RESOURCES: RESOURCES.slice(0, resources).join(',') });
-  return { storage: stack.storage, config, mail: createMailProvider(config, createSecretSource(config)) };
+  const secrets = createSecretSource(config);
+  return { storage: stack.storage, config, mail: createMailProvider(config, secrets), clientStateKeys: clientStateKeysFor(config, secrets) };
 }
 
 async function enable(stack: BenchStack, token: string, groupId: string): Promise<void> {

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { createSecretSource } from '../../shared/adapters/secrets';
+import { clientStateKeysFor, createSecretSource } from '../../shared/adapters/secrets';
 import { createStorage, type Storage } from '../../shared/adapters/tables';
 import { parseConfig, type Config } from '../../shared/config';
 import type { MailResource } from '../../shared/domain/model';
@@ -42,6 +42,7 @@ jest.setTimeout(600_000);
 let storage: Storage;
 let config: Config;
 let secrets: ReturnType<typeof createSecretSource>;
+let clientStateKeys: ReturnType<typeof clientStateKeysFor>;
 let reconcileQueue: ReturnType<QueueServiceClient['getQueueClient']>;
 let clockMs = Date.now();
 const now = () => new Date(clockMs);
@@ -55,6 +56,7 @@ beforeAll(async () => {
   });
   config = parseConfig(env);
   secrets = createSecretSource(config, { env });
+  clientStateKeys = clientStateKeysFor(config, secrets);
   storage = createStorage({ connectionString: connection }, { tablePrefix: `Conv${tag}`, queuePrefix: `conv${tag}-`, now: () => clockMs });
   await storage.ensureReady();
   reconcileQueue = QueueServiceClient.fromConnectionString(connection).getQueueClient(`conv${tag}-${QUEUES.reconcile}`);
@@ -77,7 +79,7 @@ interface World {
 
 const directoryFor = (world: World) => directoryOf((id) => (world.ineligible.has(id) ? '' : mailboxOf(id)));
 
-const depsOf = (world: World) => ({ config, secrets, directory: directoryFor(world), storage, mail: world.graph });
+const depsOf = (world: World) => ({ config, secrets, clientStateKeys, directory: directoryFor(world), storage, mail: world.graph });
 const ctx = (): RequestContext => ({ requestId: `conv-${randomBytes(3).toString('hex')}`, invocationId: 'conv', caller: null, log: () => undefined, now: now() });
 const options = () => ({ now, log: () => undefined, deadline: Number.MAX_SAFE_INTEGER });
 

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { createSecretSource } from '../../shared/adapters/secrets';
+import { clientStateKeysFor, createSecretSource } from '../../shared/adapters/secrets';
 import { createStorage, type Storage } from '../../shared/adapters/tables';
 import { parseConfig, type Config } from '../../shared/config';
 import type { Group, MailResource, Member } from '../../shared/domain/model';
@@ -46,6 +46,7 @@ jest.setTimeout(300_000);
 let storage: Storage;
 let config: Config;
 let secrets: ReturnType<typeof createSecretSource>;
+let clientStateKeys: ReturnType<typeof clientStateKeysFor>;
 let graph: FakeGraph;
 /** how far the claims' clock is ahead (moved past the claim grace before the invariants are read) */
 let skew = 0;
@@ -61,6 +62,7 @@ beforeAll(async () => {
   });
   config = parseConfig(env);
   secrets = createSecretSource(config, { env });
+  clientStateKeys = clientStateKeysFor(config, secrets);
   storageOptions = { tablePrefix: `Race${tag}`, queuePrefix: `race${tag}-`, now: () => Date.now() + skew };
   storage = createStorage({ connectionString: connection }, storageOptions);
   await storage.ensureReady();
@@ -107,7 +109,7 @@ const STORES = ['groups', 'members', 'statusSummaries', 'passLeases', 'userState
 function depsFor(s: fc.Scheduler | null, who: string) {
   const wrapped = { ...storage };
   for (const store of STORES) (wrapped as unknown as Record<string, object>)[store] = scheduled(s, `${who}.${store}`, storage[store]);
-  return { config, secrets, directory, storage: wrapped, mail: scheduled(s, `${who}.mail`, graph) };
+  return { config, secrets, clientStateKeys, directory, storage: wrapped, mail: scheduled(s, `${who}.mail`, graph) };
 }
 
 const ctx = (): RequestContext => ({ requestId: `race-${unique()}`, invocationId: 'race', caller: null, log: () => undefined, now: new Date() });
@@ -347,7 +349,7 @@ async function runCutAt<T>(n: number, run: (deps: ReturnType<typeof depsFor>) =>
       };
     },
   });
-  const running = run({ config, secrets, directory, storage: cutStorage, mail });
+  const running = run({ config, secrets, clientStateKeys, directory, storage: cutStorage, mail });
   running.catch(() => undefined);
   const outcome = await Promise.race([running.then(() => 'finished' as const), cut.then(() => 'cut' as const)]);
   return { outcome, steps: proxy.calls(), release: () => proxy.release() };

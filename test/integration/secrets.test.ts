@@ -3,9 +3,12 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import { startFakeKeyVault, type FakeKeyVault } from '../../dev/emulators/keyvault';
 import { parseConfig, type Config } from '../../shared/config';
 import { ServiceUnavailableError } from '../../shared/errors';
+import { DEVELOPMENT_CLIENT_STATE_KEY } from '../../shared/adapters/secrets/clientStateKeys';
 import {
+  clientStateKeysFor,
   createSecretSource,
   EnvironmentSecretSource,
+  parseClientStateKeys,
   KeyVaultSecretSource,
   secretFingerprint,
   secretNames,
@@ -153,5 +156,50 @@ describe('KeyVaultSecretSource against the fake vault with the real SDK', () => 
     expect(unreachable).toBeInstanceOf(ServiceUnavailableError);
     expect(unreachable).toMatchObject({ dependency: 'key-vault' });
     vault = await startFakeKeyVault(); // afterEach stops it
+  });
+});
+
+describe('clientState keys', () => {
+  const NEW = 'client-state-key-new-0123456789abcdefghij';
+  const OLD = 'client-state-key-old-0123456789abcdefghij';
+
+  it('parse one key, or two during a rotation; refuse none, three or a short one (503, never naming the value)', () => {
+    expect(parseClientStateKeys(NEW)).toEqual([NEW]);
+    expect(parseClientStateKeys(`${NEW}, ${OLD}`)).toEqual([NEW, OLD]);
+    for (const bad of ['', `${NEW},${OLD},${NEW}`, 'short']) {
+      const error = (() => {
+        try {
+          parseClientStateKeys(bad);
+        } catch (err) {
+          return err;
+        }
+        return null;
+      })();
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      if (bad) expect(String((error as Error).message)).not.toContain(bad);
+    }
+  });
+
+  it('come from Key Vault where KEY_VAULT_URL is set, and a rotation there is picked up without a restart', async () => {
+    const vault = await startFakeKeyVault();
+    try {
+      vault.setSecret('client-state-keys', NEW);
+      let clock = Date.parse('2025-01-01T00:00:00Z');
+      const client = new SecretClient(vault.url, fakeCredential, { allowInsecureConnection: true, disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
+      const config = configWith({ KEY_VAULT_URL: vault.url });
+      const keys = clientStateKeysFor(config, new KeyVaultSecretSource(client, { refreshSeconds: 300, now: () => clock }));
+      expect(await keys.current()).toEqual([NEW]);
+      vault.setSecret('client-state-keys', `${OLD.replace('old', 'nxt')},${NEW}`);
+      clock += 300_000;
+      expect(await keys.current()).toEqual([OLD.replace('old', 'nxt'), NEW]);
+    } finally {
+      await vault.stop();
+    }
+  });
+
+  it('in development: CLIENT_STATE_KEYS, or a fixed public development key when unset', async () => {
+    const secrets = new EnvironmentSecretSource({}, {});
+    expect(await clientStateKeysFor(configWith({ CLIENT_STATE_KEYS: `${NEW},${OLD}` }), secrets).current()).toEqual([NEW, OLD]);
+    expect(await clientStateKeysFor(configWith({}), secrets).current()).toEqual([DEVELOPMENT_CLIENT_STATE_KEY]);
   });
 });

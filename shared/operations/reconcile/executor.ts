@@ -11,9 +11,6 @@ import { persistSubscriptions, resolveOrphans } from './repair';
 import { requestCatchUp, requestResync } from '../dataSync/firstEnable';
 import { signClientState } from '../../domain/clientState';
 import { clientStateHashMatches, hashClientState } from '../notifications';
-import { clientStateKeysFor, createSecretSource } from '../../adapters/secrets';
-import type { Config } from '../../config';
-import type { ClientStateKeys } from '../../ports';
 
 export interface UserRun {
   employeeId: string;
@@ -57,17 +54,6 @@ interface PreparedUser {
   unsigned: Set<string>;
 }
 
-/** The services' keys, or (harnesses that build Deps by hand) the ones the configuration names. */
-const keysByConfig = new WeakMap<Config, ClientStateKeys>();
-function clientStateKeysOf(deps: Deps): ClientStateKeys {
-  if (deps.clientStateKeys) return deps.clientStateKeys;
-  let keys = keysByConfig.get(deps.config);
-  if (!keys) {
-    keys = clientStateKeysFor(deps.config, createSecretSource(deps.config));
-    keysByConfig.set(deps.config, keys);
-  }
-  return keys;
-}
 
 /** Reads desired and actual state and plans; no writes. */
 async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<PreparedUser> {
@@ -75,7 +61,7 @@ async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<P
   const resolved = resolveUser(deps, facts, now);
   const mailbox = facts.member?.email ?? '';
   // Key Vault out of reach (nothing cached) only postpones replacing unsigned subscriptions; a create needs the key.
-  const known = resolved.syncing ? await clientStateKeysOf(deps).current().catch(() => null) : null;
+  const known = resolved.syncing ? await deps.clientStateKeys.current().catch(() => null) : null;
   const unsigned = new Set(known ? facts.subscriptions.filter((s) => !signedWithCurrentKey(known, target.employeeId, s)).map((s) => s.subscriptionId) : []);
   const actions = planUser({
     employeeId: target.employeeId,
@@ -92,7 +78,7 @@ async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<P
   });
   const clientStates = new Map<MailResource, string>();
   // Signed, so the webhook can authenticate a notification without reading anything (domain/clientState.ts).
-  const keys = known ?? (actions.some((a) => a.kind === 'create') ? await clientStateKeysOf(deps).current() : []);
+  const keys = known ?? (actions.some((a) => a.kind === 'create') ? await deps.clientStateKeys.current() : []);
   const ops = actions.map((action) => {
     const clientState = action.kind === 'create' ? signClientState(keys, { employeeId: target.employeeId, resource: action.resource }) : '';
     if (action.kind === 'create') clientStates.set(action.resource, clientState);

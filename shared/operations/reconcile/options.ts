@@ -7,8 +7,8 @@ export type Deps = Pick<Services, 'storage' | 'config' | 'mail'> & {
   directory?: Services['directory'];
   /** told when the organisation loses or regains Graph access (operations/graphAccess.ts) */
   graphAccessListeners?: Services['graphAccessListeners'];
-  /** clientState keys; harnesses that leave them out get the ones the configuration names */
-  clientStateKeys?: Services['clientStateKeys'];
+  /** the keys clientStates are signed with (the webhook verifies them without a read) */
+  clientStateKeys: Services['clientStateKeys'];
 };
 
 /** Member prerequisites are re-checked against Vantagepoint when older than this (fixes there are picked up). */
