@@ -3,9 +3,10 @@
  * the Vantagepoint emulator, p50/p99 under a burst of 500 events across 50 mailboxes, and Graph
  * reads per event. Target: p99 under 10 s locally.
  *
- * The whole path runs: the emulator notifies the webhook, intake queues the change on
- * mail-changes, the data-sync consumer (development host queue trigger) reads the event from
- * Graph and writes the activity. Everything shares this machine, so the figures are indicative.
+ * The whole path runs: the emulator notifies the webhook, intake persists the delivery to
+ * graph-deliveries, its consumer hands the change on to mail-changes, the data-sync consumer reads
+ * the event from Graph and writes the activity (the functions in a development host of their own).
+ * Everything shares this machine, so the figures are indicative.
  * Flags: --mailboxes 50  --events 500  --concurrency 50 (event creations in flight)
  */
 import { randomUUID } from 'node:crypto';
@@ -39,7 +40,7 @@ runBenchmark('bench:sync', TIME_LIMIT_MS, async (onStop) => {
   const mailboxes = intList(flag('mailboxes') ?? '50', '--mailboxes')[0] as number;
   const events = intList(flag('events') ?? '500', '--events')[0] as number;
   const concurrency = intList(flag('concurrency') ?? '50', '--concurrency')[0] as number;
-  console.log(`bench:sync — ${events} tagged meetings across ${mailboxes} mailboxes, ${concurrency} creations in flight; whole path (webhook → mail-changes → data sync → Vantagepoint)`);
+  console.log(`bench:sync — ${events} tagged meetings across ${mailboxes} mailboxes, ${concurrency} creations in flight; whole path (webhook → graph-deliveries → mail-changes → data sync → Vantagepoint)`);
 
   const stops: Array<() => Promise<void>> = [];
   onStop(async () => {
