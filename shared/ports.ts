@@ -221,6 +221,8 @@ export interface ReconcileRequest {
   passOf?: string | undefined;
   /** the mass-removal guard could not survey this pass: it must not refresh prerequisites from Vantagepoint */
   skipPrerequisiteRefresh?: boolean | undefined;
+  /** how many more members this pass's prerequisite refreshes may take out (the guard's limit; absent: no limit, a confirmed hold) */
+  removalBudget?: number | undefined;
   /** the status counts accumulated by the earlier part of an interrupted group pass */
   partialCounts?: Record<string, number> | undefined;
   /** when the group pass this continuation belongs to started (orders the passes' count writes) */

@@ -14,6 +14,7 @@ export const ReconcileRequestMessage = z
     passOf: z.string().max(64).optional(),
     passStartedAt: z.string().max(64).optional(),
     skipPrerequisiteRefresh: z.boolean().optional(),
+    removalBudget: z.number().int().nonnegative().optional(),
     partialCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
     renewSubscriptionIds: z.array(z.string().max(128)).max(10).optional(),
     removedSubscriptionIds: z.array(z.string().max(128)).max(10).optional(),

@@ -110,6 +110,28 @@ it('clears the hold by itself when a later check no longer sees the mass change'
   expect(live()).toBe(30);
 });
 
+it('holds the pages to the limit too: Vantagepoint changing its answer after the guard looked removes nobody, and a re-check is queued', async () => {
+  h.clock.advance(PREREQUISITE_MAX_AGE_MS + 60_000);
+  // the guard's survey sees the healthy answer; the page's refresh, a moment later, the truncated one
+  let calls = 0;
+  const switching: VantagepointDirectory = { ...healthy, employeeFacts: (ids) => (calls++ === 0 ? healthy : broken).employeeFacts(ids) };
+  const queued = await h.queuedReconcileRequests();
+  const changed = await pass(switching, 'changed-mid-pass');
+  expect(calls).toBe(2);
+  expect(changed.result).toMatchObject({ complete: true, counts: { active: 30 } });
+  expect(changed.events).toContainEqual({ event: 'reconcile.guard_refresh_refused', fields: expect.objectContaining({ groupId, removing: 25, budget: 10 }) });
+  expect(live()).toBe(30);
+  for (const id of DROPPED) expect((await h.storage.members.get(groupId, id))?.prerequisite).toBeNull();
+  // the re-check is a pass of its own (delayed); its guard then sees the change and holds the group
+  expect(await h.queuedReconcileRequests()).toBe(queued + 1);
+  const recheck = await pass(broken, 'recheck');
+  expect(recheck.result).toMatchObject({ held: true });
+  expect(live()).toBe(30);
+  expect(await h.takeNotices()).toHaveLength(1);
+  expect((await pass(healthy, 'healthy-again')).result).toMatchObject({ complete: true, counts: { active: 30 } });
+  expect(await holdOf()).toBeNull();
+});
+
 it('lets the removals go ahead once an administrator confirms them, audited', async () => {
   h.clock.advance(PREREQUISITE_MAX_AGE_MS + 60_000);
   await pass(broken, 'held-again');

@@ -36,6 +36,7 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
   let token = request.continuationToken;
   let users = 0;
   let refresh = !request.skipPrerequisiteRefresh;
+  let budget = request.removalBudget;
   // The guard looks at the whole pass before its first page; a continuation is part of a pass it already allowed.
   if (group && passOf && group.syncChangedAt === passOf && group.sync === 'enabled' && !token) {
     const verdict = await checkGuard(deps, group, passOf, { ...options, requestId: request.requestId });
@@ -45,6 +46,7 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
       return { complete: false, users: 0, counts, held: true };
     }
     refresh = verdict.refresh;
+    budget = verdict.removalBudget;
   }
   while (group && group.syncChangedAt === passOf) {
     const access = await currentGraphAccess(deps);
@@ -63,7 +65,19 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
     const page = await deps.storage.members.list(groupId, { top: pageSize(deps, options), continuationToken: token });
     const known = group;
     const claimed = await claimedHere(deps, groupId, page.items, options);
-    const members = refresh ? await refreshPrerequisites(deps, groupId, claimed, options) : claimed;
+    let members = claimed;
+    if (refresh) {
+      const refreshed = await refreshPrerequisites(deps, groupId, claimed, options, budget);
+      members = refreshed.members;
+      if (refreshed.refused) {
+        // Vantagepoint changed its answer since the guard looked: the rest of this pass keeps the stored
+        // evaluations, and a pass after it surveys again (and holds the group if the change stands).
+        refresh = false;
+        await deps.storage.reconcileQueue.request({ groupId, reason: 'guard.recheck', requestId: `${request.requestId}:recheck` }, { delaySeconds: BUSY_RETRY_SECONDS });
+      } else if (budget !== undefined) {
+        budget = Math.max(0, budget - refreshed.removed);
+      }
+    }
     if (request.clearSuspensions) await clearSuspensions(deps, members, options);
     const runs = await reconcileUsers(deps, members.map((member) => ({ employeeId: member.employeeId, known: { group: known, member } })), options);
     if (runs.some((r) => r.deferred)) {
@@ -77,6 +91,7 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
         passOf,
         passStartedAt,
         ...(refresh ? {} : { skipPrerequisiteRefresh: true }),
+        ...(budget !== undefined ? { removalBudget: budget } : {}),
       });
       options.log('reconcile.group', { groupId, complete: false, users, counts, deferred: runs.filter((r) => r.deferred).length });
       return { complete: false, users, counts };
@@ -104,6 +119,7 @@ export async function reconcileGroup(deps: Deps, request: ReconcileRequest, opti
         passOf,
         passStartedAt,
         ...(refresh ? {} : { skipPrerequisiteRefresh: true }),
+        ...(budget !== undefined ? { removalBudget: budget } : {}),
         ...(request.clearSuspensions ? { clearSuspensions: true } : {}),
       });
       options.log('reconcile.group', { groupId, complete: false, users, counts });
@@ -212,21 +228,32 @@ async function takeTurn(deps: Deps, request: ReconcileRequest, holder: string, p
  * activated) is picked up without re-adding the member. Vantagepoint being down only
  * means the stored evaluation is used this time.
  */
-async function refreshPrerequisites(deps: Deps, groupId: string, members: Member[], options: ReconcileOptions): Promise<Member[]> {
+async function refreshPrerequisites(
+  deps: Deps,
+  groupId: string,
+  members: Member[],
+  options: ReconcileOptions,
+  budget: number | undefined,
+): Promise<{ members: Member[]; removed: number; refused?: true }> {
   const now = options.now();
   const stale = members.filter((m) => now.getTime() - Date.parse(m.checkedAt) > PREREQUISITE_MAX_AGE_MS);
-  if (!deps.directory || stale.length === 0) return members;
+  if (!deps.directory || stale.length === 0) return { members, removed: 0 };
   try {
     const facts = await deps.directory.employeeFacts(stale.map((m) => m.employeeId));
     const checkedAt = now.toISOString();
     const updated = stale.map((m) => withFacts(m, facts.get(m.employeeId), checkedAt));
+    const removed = updated.filter((m, i) => m.prerequisite !== null && stale[i]?.prerequisite === null).length;
+    if (budget !== undefined && removed > budget) {
+      options.log('reconcile.guard_refresh_refused', { groupId, removing: removed, budget });
+      return { members, removed: 0, refused: true };
+    }
     await deps.storage.members.updatePrerequisites(groupId, updated);
     const changed = updated.filter((m, i) => m.prerequisite !== stale[i]?.prerequisite || m.email !== stale[i]?.email).length;
     options.log('reconcile.prerequisites_refreshed', { groupId, checked: updated.length, changed });
     const byId = new Map(updated.map((m) => [m.employeeId, m]));
-    return members.map((m) => byId.get(m.employeeId) ?? m);
+    return { members: members.map((m) => byId.get(m.employeeId) ?? m), removed };
   } catch (err) {
     options.log('reconcile.prerequisites_refresh_failed', { groupId, error: describe(err) });
-    return members;
+    return { members, removed: 0 };
   }
 }

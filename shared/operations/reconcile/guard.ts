@@ -79,7 +79,7 @@ export function describeCause(survey: RemovalSurvey): string {
  * proceed: the pass goes on (refresh: whether it may refresh prerequisites from Vantagepoint);
  * held: the pass stops here, having removed nobody.
  */
-export type GuardVerdict = { proceed: true; refresh: boolean } | { proceed: false; hold: GroupHold };
+export type GuardVerdict = { proceed: true; refresh: boolean; removalBudget?: number } | { proceed: false; hold: GroupHold };
 
 export async function checkGuard(deps: Deps, group: Group, passOf: string, options: ReconcileOptions & { requestId: string }): Promise<GuardVerdict> {
   const [survey, summary] = await Promise.all([surveyRemovals(deps, group.id, options), deps.storage.statusSummaries.get(group.id)]);
@@ -92,7 +92,8 @@ export async function checkGuard(deps: Deps, group: Group, passOf: string, optio
   const { massRemovalGuard } = await readSettings(deps.storage.settings);
   if (!guardTrips(survey.count, survey.activeMembers, massRemovalGuard)) {
     if (current) options.log('reconcile.guard_cleared', { groupId: group.id, heldAt: current.heldAt, count: survey.count, activeMembers: survey.activeMembers });
-    return { proceed: true, refresh: true };
+    // The survey is a look before the pass: what the pages' refreshes then take out is held to the same limit.
+    return { proceed: true, refresh: true, removalBudget: removalLimit(survey.activeMembers, massRemovalGuard) };
   }
   if (current) {
     const confirmation = await deps.storage.removalConfirmations.get(group.id);
