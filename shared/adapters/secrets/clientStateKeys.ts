@@ -1,27 +1,13 @@
-import { ServiceUnavailableError } from '../../errors';
+import { parseRotatingKeys } from './rotatingKeys';
 import type { Config } from '../../config';
 import type { ClientStateKeys, SecretSource } from '../../ports';
 
-/** HMAC-SHA256 keys of at least 256 bits. */
-const MIN_KEY_CHARS = 32;
-
 /**
- * Parses the clientState keys secret: one key, or two during a rotation ("new,old"),
- * separated by commas or whitespace. The first signs new subscriptions; every one verifies.
+ * Parses the clientState keys secret: one key, or two during a rotation ("new,old"). The first
+ * signs new subscriptions; every one verifies.
  */
 export function parseClientStateKeys(value: string): string[] {
-  const keys = value
-    .split(/[\s,]+/)
-    .map((k) => k.trim())
-    .filter((k) => k.length > 0);
-  if (keys.length === 0 || keys.length > 2 || keys.some((k) => k.length < MIN_KEY_CHARS)) {
-    throw new ServiceUnavailableError(
-      'client-state-keys',
-      `The clientState keys secret must hold one or two keys (comma-separated), each at least ${MIN_KEY_CHARS} characters.`,
-      60,
-    );
-  }
-  return keys;
+  return parseRotatingKeys(value, 'client-state-keys', 'clientState keys');
 }
 
 /**

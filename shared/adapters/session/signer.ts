@@ -1,14 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { ServiceUnavailableError } from '../../errors';
+import { parseRotatingKeys } from '../secrets/rotatingKeys';
 import type { IssuedSession, SecretSource, SessionClaims, SessionSigner } from '../../ports';
 
 /** Issuer and audience of the service's session tokens: a token minted for anything else is refused. */
 const ISSUER = 'connect-sync';
 const AUDIENCE = 'connect-sync-admin';
-/** HS256 needs a key of at least 256 bits. */
-const MIN_KEY_CHARS = 32;
-
 interface SigningKey {
   kid: string;
   secret: Uint8Array;
@@ -20,17 +18,7 @@ interface SigningKey {
  * so a token names its key without revealing it.
  */
 export function parseSigningKeys(value: string): SigningKey[] {
-  const keys = value
-    .split(/[\s,]+/)
-    .map((k) => k.trim())
-    .filter((k) => k.length > 0);
-  if (keys.length === 0 || keys.length > 2 || keys.some((k) => k.length < MIN_KEY_CHARS)) {
-    throw new ServiceUnavailableError(
-      'session-keys',
-      `The session signing keys secret must hold one or two keys (comma-separated), each at least ${MIN_KEY_CHARS} characters.`,
-      60,
-    );
-  }
+  const keys = parseRotatingKeys(value, 'session-keys', 'session signing keys');
   return keys.map((k) => ({ kid: createHash('sha256').update(k, 'utf8').digest('base64url').slice(0, 12), secret: new TextEncoder().encode(k) }));
 }
 
