@@ -1,9 +1,9 @@
 import type { Services } from '../services';
 import type { z } from 'zod';
 import type * as S from '../api/schemas';
-import { ConflictError, PreconditionFailedError } from '../errors';
+import { ConflictError } from '../errors';
 import { mapPage } from '../util/concurrency';
-import { actor, audit, etagMatches, groupScope, nudge, type OperationContext } from './context';
+import { actor, audit, groupScope, nudge, requireGroupEtag, type OperationContext } from './context';
 import { loadGroupView, requireGroup, type GroupViewBody } from './views';
 
 type Deps = Pick<Services, 'storage'>;
@@ -46,7 +46,7 @@ export async function patchGroup(
   ctx: OperationContext,
 ): Promise<GroupViewBody> {
   const group = await requireGroup(deps.storage, input.groupId);
-  if (!etagMatches(input.ifMatch, group.etag)) throw new PreconditionFailedError();
+  requireGroupEtag(group, input.ifMatch);
   const patch = {
     ...(input.body.name !== undefined ? { name: input.body.name } : {}),
     ...(input.body.description !== undefined ? { description: input.body.description } : {}),
@@ -65,7 +65,7 @@ export async function patchGroup(
 
 export async function deleteGroup(deps: Deps, input: { groupId: string; ifMatch: string | null }, ctx: OperationContext): Promise<void> {
   const group = await requireGroup(deps.storage, input.groupId);
-  if (!etagMatches(input.ifMatch, group.etag)) throw new PreconditionFailedError();
+  requireGroupEtag(group, input.ifMatch);
   if (group.sync === 'enabled') {
     throw new ConflictError('GROUP_ENABLED', `Group '${group.id}' is enabled; disable synchronization before deleting it.`);
   }

@@ -5,7 +5,7 @@ import { currentGraphAccess } from './graphAccess';
 import type { Group, SyncSwitch } from '../domain/model';
 import { ConflictError, PreconditionFailedError, ServiceUnavailableError } from '../errors';
 import type { Services } from '../services';
-import { actor, audit, CONNECT_SCOPE, etagMatches, groupScope, nudge, type OperationContext } from './context';
+import { actor, audit, CONNECT_SCOPE, groupScope, nudge, requireGroupEtag, type OperationContext } from './context';
 import { blockingFailures, memberPrerequisiteSummary, organisationPrerequisites, toPrerequisiteSummary } from './prerequisites';
 import { requireGroup, statusSummaryFor, toGroupView } from './views';
 import { countStatusesOverall } from './statusCounts';
@@ -34,7 +34,7 @@ export async function toggleGroupSync(
   let orgChecked = false;
   for (let attempt = 1; ; attempt++) {
     const group = await requireGroup(deps.storage, input.groupId);
-    if (!etagMatches(input.ifMatch, group.etag)) throw new PreconditionFailedError();
+    requireGroupEtag(group, input.ifMatch);
     if (group.sync === target) return withReconciliation(await toggleResponse(deps, group, false), false);
     if (target === 'enabled' && group.mailboxAccess !== 'office365') {
       // Only Microsoft Graph subscriptions exist so far; enabling must not pretend to sync Gmail.
