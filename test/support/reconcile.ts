@@ -10,6 +10,7 @@ import {
 } from '../../dev/emulators/graph/server';
 import { createMailProvider, type MailProviderOptions } from '../../shared/adapters/graph';
 import { clientStateKeysFor, createSecretSource } from '../../shared/adapters/secrets';
+import { offlineSettings } from './offline';
 import { createStorage, type Storage } from '../../shared/adapters/tables';
 import { ChangeMessage } from '../../shared/api/notifications';
 import { parseConfig, type Config } from '../../shared/config';
@@ -124,23 +125,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const receiver = await startNotificationReceiver();
   const graph = await startGraphEmulator({ port: 0, allowHttpNotificationUrls: true });
   const suffix = uniqueSuffix();
-  const env = {
-    CONNECT_ENVIRONMENT: 'development',
-    AzureWebJobsStorage: connection,
-    VANTAGEPOINT_BASE_URL: 'http://127.0.0.1:1',
-    VANTAGEPOINT_CLIENT_ID: 'connect-local',
-    VANTAGEPOINT_SERVICE_USERNAME: 'svc',
-    VANTAGEPOINT_CLIENT_SECRET: 'unused',
-    VANTAGEPOINT_SERVICE_PASSWORD: 'unused',
+  const env = offlineSettings(connection, {
     GRAPH_BASE_URL: `${graph.url}/v1.0`,
     GRAPH_AUTHORITY_HOST: graph.url,
     GRAPH_TENANT_ID: GRAPH_EMULATOR_DEFAULTS.tenantId,
     GRAPH_CLIENT_ID: GRAPH_EMULATOR_DEFAULTS.clientId,
-    GRAPH_CLIENT_SECRET_NAME: 'graph-client-secret',
     GRAPH_CLIENT_SECRET: GRAPH_EMULATOR_DEFAULTS.clientSecret,
     GRAPH_NOTIFICATION_URL: receiver.url,
     ...options.settings,
-  };
+  });
+
   const config = parseConfig(env);
   const storage = createStorage({ connectionString: connection }, { tablePrefix: `R${suffix}`, queuePrefix: `r${suffix}-` });
   await storage.ensureReady();

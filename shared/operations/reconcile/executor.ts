@@ -54,7 +54,6 @@ interface PreparedUser {
   unsigned: Set<string>;
 }
 
-
 /** Reads desired and actual state and plans; no writes. */
 async function prepareUser(deps: Deps, target: UserTarget, now: Date): Promise<PreparedUser> {
   const facts = await loadUserFacts(deps, target.employeeId, { known: target.known });
