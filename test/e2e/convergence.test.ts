@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { clientStateKeysFor, createSecretSource } from '../../shared/adapters/secrets';
 import { createStorage, type Storage } from '../../shared/adapters/tables';
-import { parseConfig, type Config } from '../../shared/config';
+import type { Config } from '../../shared/config';
 import type { MailResource } from '../../shared/domain/model';
 import { AppError } from '../../shared/errors';
 import type { RequestContext } from '../../shared/logging';
@@ -26,7 +26,7 @@ import { toggleGroupSync } from '../../shared/operations/sync';
 import { forceUserSync, putUserSync } from '../../shared/operations/userSync';
 import type { ReconcileRequest } from '../../shared/ports';
 import { FakeGraph, type Fault } from '../support/fakeGraph';
-import { directoryOf, offlineSettings } from '../support/offline';
+import { directoryOf, offlineServices } from '../support/offline';
 import { drainQueue } from '../support/reconcile';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { QUEUES } from '../../shared/functionRegistry';
@@ -50,13 +50,7 @@ const now = () => new Date(clockMs);
 beforeAll(async () => {
   const connection = process.env.TEST_STORAGE_CONNECTION as string;
   const tag = randomBytes(4).toString('hex');
-  const env = offlineSettings(connection, {
-    GRAPH_RESOURCES: RESOURCES.join(','),
-    RECONCILE_MAX_FAILURES: '3',
-  });
-  config = parseConfig(env);
-  secrets = createSecretSource(config, { env });
-  clientStateKeys = clientStateKeysFor(config, secrets);
+  ({ config, secrets, clientStateKeys } = offlineServices(connection, { GRAPH_RESOURCES: RESOURCES.join(','), RECONCILE_MAX_FAILURES: '3' }));
   storage = createStorage({ connectionString: connection }, { tablePrefix: `Conv${tag}`, queuePrefix: `conv${tag}-`, now: () => clockMs });
   await storage.ensureReady();
   reconcileQueue = QueueServiceClient.fromConnectionString(connection).getQueueClient(`conv${tag}-${QUEUES.reconcile}`);

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { clientStateKeysFor, createSecretSource } from '../../shared/adapters/secrets';
 import { createStorage, type Storage } from '../../shared/adapters/tables';
-import { parseConfig, type Config } from '../../shared/config';
+import type { Config } from '../../shared/config';
 import type { Group, MailResource, Member } from '../../shared/domain/model';
 import { AppError } from '../../shared/errors';
 import type { RequestContext } from '../../shared/logging';
@@ -29,7 +29,7 @@ import { toggleGroupSync } from '../../shared/operations/sync';
 import { forceUserSync } from '../../shared/operations/userSync';
 import { NOT_STARTED, type ReconcileRequest } from '../../shared/ports';
 import { FakeGraph } from '../support/fakeGraph';
-import { directoryOf, offlineSettings } from '../support/offline';
+import { directoryOf, offlineServices } from '../support/offline';
 import { drainQueue } from '../support/reconcile';
 import { startCutProxy } from '../support/cutProxy';
 import { QueueServiceClient } from '@azure/storage-queue';
@@ -56,13 +56,7 @@ let storageOptions: Parameters<typeof createStorage>[1];
 beforeAll(async () => {
   const connection = process.env.TEST_STORAGE_CONNECTION as string;
   const tag = randomBytes(4).toString('hex');
-  const env = offlineSettings(connection, {
-    GRAPH_RESOURCES: RESOURCES.join(','),
-    RECONCILE_MAX_FAILURES: '3',
-  });
-  config = parseConfig(env);
-  secrets = createSecretSource(config, { env });
-  clientStateKeys = clientStateKeysFor(config, secrets);
+  ({ config, secrets, clientStateKeys } = offlineServices(connection, { GRAPH_RESOURCES: RESOURCES.join(','), RECONCILE_MAX_FAILURES: '3' }));
   storageOptions = { tablePrefix: `Race${tag}`, queuePrefix: `race${tag}-`, now: () => Date.now() + skew };
   storage = createStorage({ connectionString: connection }, storageOptions);
   await storage.ensureReady();

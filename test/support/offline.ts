@@ -1,3 +1,5 @@
+import { clientStateKeysFor, createSecretSource } from '../../shared/adapters/secrets';
+import { parseConfig } from '../../shared/config';
 import type { EmployeeFacts } from '../../shared/domain/model';
 import type { VantagepointDirectory } from '../../shared/ports';
 
@@ -40,4 +42,12 @@ export function directoryOf(emailOf: (employeeId: string) => string): Vantagepoi
     health: () => ({ ok: true }) as unknown as ReturnType<VantagepointDirectory['health']>,
     refreshCredentials: () => Promise.reject(new Error('not used')),
   };
+}
+
+/** The configuration, secret source and clientState keys an offline test's operations run with. */
+export function offlineServices(connection: string, overrides: Record<string, string> = {}) {
+  const env = offlineSettings(connection, overrides);
+  const config = parseConfig(env);
+  const secrets = createSecretSource(config, { env });
+  return { config, secrets, clientStateKeys: clientStateKeysFor(config, secrets) };
 }
