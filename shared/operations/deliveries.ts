@@ -14,12 +14,12 @@
 import { ChangeMessage, DeliveryMessage, type DeliveryItem } from '../api/notifications';
 import type { MailResource } from '../domain/model';
 import type { Services } from '../services';
+import type { Log } from '../logging';
 import { mapLimited } from '../util/concurrency';
 import { clientStateHashMatches } from './notifications';
 import { loadUserFacts, resolveUser, updateUserState, type UserFacts } from './userSync';
 
 type Deps = Pick<Services, 'storage' | 'config'>;
-type Log = (event: string, fields?: Record<string, unknown>) => void;
 
 export interface DeliveryOptions {
   log: Log;

@@ -12,7 +12,9 @@ export interface DataSyncDeps {
   activityType(): Promise<ActivityTypeCheck>;
 }
 
-export type Log = (event: string, fields?: Record<string, unknown>) => void;
+import type { Log } from '../../logging';
+
+export type { Log };
 
 export interface DataSyncContext {
   /** the notification's request id (intake) — every log line of the item carries it */
