@@ -1,3 +1,4 @@
+import type { Log } from '../../logging';
 import type { Config } from '../../config';
 import type { Storage } from '../../adapters/tables';
 import type { ActivityTypeCheck, ActivityWriter, EventReader } from '../../ports';
@@ -11,8 +12,6 @@ export interface DataSyncDeps {
   /** the start-up check of ACTIVITY_TYPE (memoised per process) */
   activityType(): Promise<ActivityTypeCheck>;
 }
-
-import type { Log } from '../../logging';
 
 export type { Log };
 
