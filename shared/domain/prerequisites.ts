@@ -74,17 +74,27 @@ export function evaluateMember(facts: EmployeeFacts | undefined): MemberEvaluati
 // ---------------------------------------------------------------- public host check
 
 /**
+ * IANA's only global unicast allocation for IPv6. ipaddr.js calls every address its table does
+ * not name "unicast", including IPv4-compatible `::a.b.c.d` (e.g. `::127.0.0.1`) and the
+ * unallocated space reserved by the IETF (`4000::/2`, `e000::/4`, ...): none of it is public.
+ */
+const IPV6_GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3');
+
+/**
  * Why an address cannot be reached from the internet, or null when it is public. Uses
  * ipaddr.js's range table, so every reserved range counts (private, loopback, link-local,
  * carrier-grade NAT, multicast, documentation, benchmarking, 240/4, unique-local, 6to4,
- * Teredo, ...): only "unicast" is public. IPv4-mapped IPv6 is judged as the IPv4 it carries.
+ * Teredo, ...): only "unicast" is public, and for IPv6 only inside 2000::/3. IPv4-mapped IPv6
+ * is judged as the IPv4 it carries.
  */
 export function nonPublicAddressRange(address: string): string | null {
   const text = address.replace(/^\[|\]$/g, '');
   if (!ipaddr.isValid(text)) return 'not an IP address';
   const parsed = ipaddr.process(text);
   const range = parsed.range();
-  return range === 'unicast' ? null : range;
+  if (range !== 'unicast') return range;
+  if (parsed.kind() === 'ipv6' && !parsed.match(IPV6_GLOBAL_UNICAST)) return 'reserved';
+  return null;
 }
 
 /** True when the host, by its name alone, cannot be on the internet (an IP in a reserved range, localhost, .local). */

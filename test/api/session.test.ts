@@ -1,4 +1,6 @@
 import seed from '../../dev/emulators/vantagepoint/seed.json';
+import { JoseSessionSigner } from '../../shared/adapters/session/signer';
+import type { SecretSource } from '../../shared/ports';
 import type { SeedData } from '../../dev/emulators/vantagepoint/server';
 import { signInSession, startStack, type Stack } from '../support/stack';
 import { api, expectProblem, uniqueId } from '../support/http';
@@ -68,6 +70,15 @@ describe('sign-in, session token and cookie', () => {
     expectProblem(await api(stack).get('groups', { headers: { cookie: first.cookie } }), 401, 'UNAUTHORIZED');
     // only that session: another one of the same person still works
     expect((await api(stack, other.token).get('groups')).status).toBe(200);
+  });
+
+  it('refuses an expired session, as Bearer and as cookie, with 401 (sign in again)', async () => {
+    // a session the stack's own key issued SESSION_LIFETIME_MINUTES (60) and one second ago
+    const keys = stack.env.SESSION_SIGNING_KEYS ?? '';
+    const secrets: SecretSource = { kind: 'environment', get: async () => ({ value: keys, version: 't', updatedOn: null }), refresh: async () => ({ value: keys, version: 't', updatedOn: null }) };
+    const expired = await new JoseSessionSigner(secrets, 'session-signing-keys', 60).issue('admin', new Date(Date.now() - 3601_000));
+    expectProblem(await api(stack, expired.token).get('groups'), 401, 'UNAUTHORIZED');
+    expectProblem(await api(stack).get('groups', { headers: { cookie: `connect-session=${expired.token}` } }), 401, 'UNAUTHORIZED');
   });
 
   it('refuses a cookie sign-out without the CSRF token (a forged page cannot sign you out)', async () => {

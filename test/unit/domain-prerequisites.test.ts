@@ -85,6 +85,10 @@ describe('isNonPublicHost', () => {
     'fe80::1', 'febf::1', '::ffff:10.0.0.1', '[::ffff:c0a8:101]',
     // reserved ranges beyond the private ones (ipaddr.js's table): documentation, benchmarking, 240/4, multicast, site-local
     '192.0.2.10', '198.51.100.7', '203.0.113.9', '198.18.0.1', '240.0.0.1', '255.255.255.255', '224.0.0.1', '2001:db8::1', 'fec0::1', 'ff02::1',
+    // IPv6 outside 2000::/3 (IANA's only global unicast allocation): IPv4-compatible, NAT64, unallocated IETF space
+    '::127.0.0.1', '[::7f00:1]', '::10.0.0.1', '64:ff9b::a00:1', '100::1', '4000::1', 'e000::1', '1::1',
+    // written the ways a URL parser or inet_aton accepts them
+    '127.1', '0x7f.0.0.1', '2130706433',
   ])('%s is not public', (host) => {
     expect(isNonPublicHost(host)).toBe(true);
   });
@@ -95,6 +99,16 @@ describe('isNonPublicHost', () => {
       expect(isNonPublicHost(host)).toBe(false);
     },
   );
+
+  it('judges an IPv6 address public only inside 2000::/3 (property)', () => {
+    const hextet = fc.integer({ min: 0, max: 0xffff });
+    fc.assert(
+      fc.property(fc.array(hextet, { minLength: 8, maxLength: 8 }), (parts) => {
+        const address = parts.map((p) => p.toString(16)).join(':');
+        if (parts[0] === undefined || parts[0] < 0x2000 || parts[0] > 0x3fff) expect(isNonPublicHost(address)).toBe(true);
+      }),
+    );
+  });
 
   it('classifies every 10/8 and 192.168/16 IPv4 address as private (property)', () => {
     const octet = fc.integer({ min: 0, max: 255 });
@@ -123,6 +137,34 @@ describe('evaluateOrganisation', () => {
       expect(result?.ok).toBe(false);
     },
   );
+
+  describe('a host name judged by what it resolves to (outside development)', () => {
+    it('refuses a public-looking name that resolves to any address that is not public, naming it', () => {
+      const resolved = { addresses: ['20.1.2.3', '10.0.0.7'] };
+      const result = codeResult({ ...productionFacts, resolved }, 'PUBLIC_URL');
+      expect(result).toMatchObject({ ok: false, message: expect.stringContaining('10.0.0.7: private') });
+      expect(result?.unknown).toBeUndefined();
+      expect(codeResult({ ...productionFacts, resolved: { addresses: ['::ffff:127.0.0.1'] } }, 'PUBLIC_URL')?.ok).toBe(false);
+      expect(codeResult({ ...productionFacts, resolved: { addresses: ['fd00::1'] } }, 'PUBLIC_URL')?.ok).toBe(false);
+    });
+
+    it('refuses a name that does not resolve, and reports DNS not answering as unknown', () => {
+      expect(codeResult({ ...productionFacts, resolved: { notFound: true, message: 'ENOTFOUND' } }, 'PUBLIC_URL')).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('does not resolve'),
+      });
+      expect(codeResult({ ...productionFacts, resolved: { unknown: true, message: 'EAI_AGAIN' } }, 'PUBLIC_URL')).toEqual({
+        code: 'PUBLIC_URL',
+        ok: false,
+        unknown: true,
+        message: expect.stringMatching(/^Could not check: .*EAI_AGAIN/),
+      });
+    });
+
+    it('passes a name whose every address is public', () => {
+      expect(codeResult({ ...productionFacts, resolved: { addresses: ['20.1.2.3', '2606:4700::1111'] } }, 'PUBLIC_URL')?.ok).toBe(true);
+    });
+  });
 
   it('allows http and loopback hosts in development', () => {
     const dev: OrganisationFacts = { ...productionFacts, environment: 'development', baseUrl: 'http://127.0.0.1:7071' };
