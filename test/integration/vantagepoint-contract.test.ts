@@ -9,57 +9,9 @@ import refreshGrant from '../fixtures/vantagepoint/token-refresh-grant.json';
 import tokenErrors from '../fixtures/vantagepoint/token-errors.json';
 import responses from '../fixtures/vantagepoint/responses.json';
 import usersFixture from '../fixtures/vantagepoint/users.json';
-import { environmentSecretMap, EnvironmentSecretSource } from '../../shared/adapters/secrets';
-import { createVantagepointDirectory, type VantagepointDirectoryOptions } from '../../shared/adapters/vantagepoint';
 import { restDetail } from '../../shared/adapters/vantagepoint/api';
-import { readAllPages } from '../../shared/adapters/vantagepoint/paging';
-import { parseConfig } from '../../shared/config';
 import { ServiceUnavailableError, UnauthorizedError } from '../../shared/errors';
-
-const BASE = 'https://vp.example.com/acme';
-
-function config(overrides: Record<string, string> = {}) {
-  return parseConfig({
-    CONNECT_ENVIRONMENT: 'development',
-    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
-    VANTAGEPOINT_BASE_URL: BASE,
-    VANTAGEPOINT_DATABASE: 'AcmeDB',
-    VANTAGEPOINT_CLIENT_ID: 'client-1',
-    VANTAGEPOINT_SERVICE_USERNAME: 'SVC',
-    VANTAGEPOINT_CLIENT_SECRET: 'secret-1',
-    VANTAGEPOINT_SERVICE_PASSWORD: 'svc-password',
-    CONNECT_ADMIN_USERS: 'admin',
-    SESSION_SIGNING_KEYS: 'contract-test-session-signing-key-0123456789',
-    GRAPH_NOTIFICATION_URL: 'https://app.example.com/api/notifications/graph',
-    ...overrides,
-  });
-}
-
-interface Answer {
-  status: number;
-  body: unknown;
-}
-type Handler = (path: string, query: URLSearchParams, form: URLSearchParams | null) => Answer | undefined;
-
-/** A stub Vantagepoint: records every request, answers through `handler` (404 otherwise). */
-function stub(handler: Handler) {
-  const requests: Array<{ path: string; query: URLSearchParams; form: URLSearchParams | null }> = [];
-  const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = new URL(input instanceof Request ? input.url : input);
-    const path = url.pathname.replace('/acme/api', '');
-    const form = typeof init?.body === 'string' ? new URLSearchParams(init.body) : null;
-    requests.push({ path, query: url.searchParams, form });
-    const answer = handler(path, url.searchParams, form) ?? { status: 404, body: { message: 'Not found.', detail: path } };
-    return new Response(JSON.stringify(answer.body), { status: answer.status, headers: { 'content-type': 'application/json' } });
-  }) as typeof fetch;
-  return { fetchImpl, requests };
-}
-
-function directory(fetchImpl: typeof fetch, overrides: Record<string, string> = {}, options: VantagepointDirectoryOptions = {}) {
-  const c = config(overrides);
-  const env = { VANTAGEPOINT_CLIENT_SECRET: 'secret-1', VANTAGEPOINT_SERVICE_PASSWORD: 'svc-password' };
-  return createVantagepointDirectory(c, new EnvironmentSecretSource(environmentSecretMap(c), env), { fetch: fetchImpl, ...options });
-}
+import { stub, stubDirectory as directory, type StubAnswer as Answer } from '../support/vantagepointStub';
 
 const tokenOk: Answer = { status: 200, body: passwordGrant.response.body };
 const single = (record: unknown): Answer => ({ status: 200, body: [record] });
@@ -196,57 +148,6 @@ describe('"Responses": REST errors in any casing', () => {
     const body = error.body as unknown as Record<string, string>;
     const message = Object.entries(body).find(([k]) => k.toLowerCase() === 'message')?.[1] ?? '';
     expect(restDetail(body)).toContain(message);
-  });
-});
-
-describe('"Pagination": reading a whole list from any server', () => {
-  const all = Array.from({ length: 245 }, (_, i) => ({ id: `u${i}` }));
-  const read = (server: (query: URLSearchParams) => Array<{ id: string }>, maxPages = 100) => {
-    const calls: string[] = [];
-    const result = readAllPages({
-      path: '/user',
-      fetchPage: async (p) => {
-        calls.push(p);
-        return server(new URL(p, 'http://x').searchParams);
-      },
-      key: (u) => u.id,
-      pageSize: 100,
-      maxPages,
-      what: 'user list',
-    });
-    return { result, calls };
-  };
-  const window = (q: URLSearchParams, cap: number) => {
-    const size = Math.min(Number(q.get('pageSize') ?? q.get('limit') ?? cap), cap);
-    const start = q.has('page') ? (Number(q.get('page')) - 1) * size : Number(q.get('offset') ?? 0);
-    return all.slice(start, start + size);
-  };
-
-  it('follows a server that honours the size asked', async () => {
-    expect(await read((q) => window(q, 1000)).result).toHaveLength(245);
-  });
-
-  it.each([10, 50, 99])('follows a server capping pages at %i below the size asked', async (cap) => {
-    const { result, calls } = read((q) => window(q, cap), 1000);
-    expect((await result).map((u) => u.id)).toEqual(all.map((u) => u.id));
-    expect(calls.length).toBeLessThanOrEqual(Math.ceil(245 / cap) + 1);
-  });
-
-  it('follows a server that ignores `page` but honours `offset`/`limit`', async () => {
-    const { result } = read((q) => all.slice(Number(q.get('offset') ?? 0), Number(q.get('offset') ?? 0) + Math.min(Number(q.get('limit') ?? 100), 100)));
-    expect(await result).toHaveLength(245);
-  });
-
-  it('stops on a paging-blind server that answers everything every time', async () => {
-    const { result, calls } = read(() => all);
-    expect(await result).toHaveLength(245);
-    expect(calls.length).toBeLessThanOrEqual(3);
-  });
-
-  it('fails loudly past the page bound instead of looping', async () => {
-    let n = 0;
-    const endless = () => Array.from({ length: 100 }, () => ({ id: `x${n++}` }));
-    await expect(read(endless, 5).result).rejects.toThrow(/did not end within 5 pages/);
   });
 });
 

@@ -9,7 +9,7 @@ import { CallerDirectory } from './callers';
 import { mapLimited } from '../../util/concurrency';
 import { canonicalEmployeeId } from '../../domain/employee';
 import { readAllPages } from './paging';
-import { parseOk, parseSingle } from './parse';
+import { parsePage, parseSingle } from './parse';
 import { describeError, ServiceTokens, TokenRejectedError } from './tokens';
 import { CLIENT_PAGE_SIZE, EMPLOYEE_FIELDS, employeeSchema, isActiveUserStatus, userSchema, type VantagepointEmployee, type VantagepointUser } from './wire';
 import { singleFlight } from '../../util/singleFlight';
@@ -115,7 +115,7 @@ class HttpVantagepointDirectory implements VantagepointDirectory, EmployeeList {
   private async loadUserIndex(): Promise<Map<string, UserAssociation>> {
     const users = await readAllPages<VantagepointUser>({
       path: '/user',
-      fetchPage: async (path) => parseOk(await this.serviceGet(path), userSchema.array(), 'GET /api/user'),
+      fetchPage: async (path) => parsePage(await this.serviceGet(path), userSchema.array(), 'GET /api/user'),
       key: (user) => user.Username.toLowerCase(),
       pageSize: this.userPageSize,
       maxPages: this.maxUserPages,

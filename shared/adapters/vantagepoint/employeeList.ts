@@ -6,7 +6,7 @@ import { singleFlight } from '../../util/singleFlight';
 import type { ApiResponse } from './api';
 import { TtlCache } from './cache';
 import { readAllPages } from './paging';
-import { parseOk } from './parse';
+import { parsePage } from './parse';
 import { CLIENT_PAGE_SIZE, EMPLOYEE_FIELDS, employeeSchema, type VantagepointEmployee } from './wire';
 
 /**
@@ -46,11 +46,11 @@ export function createEmployeeList(reader: Reader): EmployeeList {
       readAllPages<VantagepointEmployee>({
         path: `/employee?fieldFilter=${EMPLOYEE_FIELDS.join(',')}`,
         fetchPage: async (path) => {
-          const records = parseOk(await reader.serviceGet(path), anyRecords, 'GET /api/employee');
-          return records.flatMap((r) => {
+          const records = parsePage(await reader.serviceGet(path), anyRecords, 'GET /api/employee');
+          return records?.flatMap((r) => {
             const parsed = employeeSchema.safeParse(r);
             return parsed.success ? [parsed.data] : [];
-          });
+          }) ?? null;
         },
         key: (e) => canonicalEmployeeId(e.Employee),
         pageSize: reader.pageSize ?? CLIENT_PAGE_SIZE,

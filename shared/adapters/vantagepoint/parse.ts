@@ -30,3 +30,8 @@ export function parseSingle<T>(response: ApiResponse, schema: Schema<T>, what: s
   if (!parsed.success) throw new ServiceUnavailableError('vantagepoint', `Vantagepoint's answer to ${what} has an unexpected shape.`);
   return parsed.data;
 }
+
+/** One page of a list: like parseOk, but a 404 is null (a page past the end, for some servers; paging.ts decides). */
+export function parsePage<T>(response: ApiResponse, schema: Schema<T>, what: string): T | null {
+  return response.status === 404 ? null : parseOk(response, schema, what);
+}
