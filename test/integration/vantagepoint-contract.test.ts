@@ -88,6 +88,24 @@ describe('"Get an Access Token"', () => {
   });
 });
 
+describe('a person\'s password grant refused otherwise (Deltek documents only invalid_grant)', () => {
+  const refusals: Array<[string, Answer]> = [
+    ['invalid_request', { status: 400, body: { error: 'invalid_request', error_description: 'The user cannot sign in.' } }],
+    ['a 401 that is not OAuth', { status: 401, body: { Message: 'Authorization has been denied for this request.' } }],
+    ['unauthorized_client', { status: 400, body: { error: 'unauthorized_client' } }],
+  ];
+
+  it.each(refusals)('%s is a 401 while the service account\'s own grant is accepted', async (_name, refusal) => {
+    const s = stub((path, _q, form) => (path === '/token' ? (form?.get('Username') === 'SVC' ? tokenOk : refusal) : undefined));
+    await expect(directory(s.fetchImpl).authenticate('someone', 'pw')).rejects.toMatchObject({ status: 401, code: 'INVALID_CREDENTIALS' });
+  });
+
+  it.each(refusals)('%s is a 503 when the service account is refused too (the service\'s problem, not the person\'s)', async (_name, refusal) => {
+    const s = stub((path) => (path === '/token' ? refusal : undefined));
+    await expect(directory(s.fetchImpl).authenticate('someone', 'pw')).rejects.toBeInstanceOf(ServiceUnavailableError);
+  });
+});
+
 describe('users and employees (Postman collection)', () => {
   const users = usersFixture.response.body;
   function server(missing: Answer = { status: 404, body: responses.missingRecord[0]?.body }) {

@@ -42,15 +42,29 @@ export class CallerDirectory {
   /**
    * Vantagepoint's password grant with the person's own credentials, with the service's API
    * Authorization client: proves the password; the tokens are dropped at once (nothing is stored).
+   * `invalid_grant` is a wrong username or password. Deltek documents no other refusal of a
+   * person's grant, so any other one (`invalid_request`, a 401 that is not OAuth, ...) is theirs
+   * when the service account's own grant, same client and fields, is accepted; otherwise the
+   * service is misconfigured or Vantagepoint is down (503). `invalid_client` is always the client's.
    */
   async authenticate(username: string, password: string): Promise<void> {
     try {
       await this.deps.tokens.userPasswordGrant(username, password);
     } catch (err) {
-      if (err instanceof TokenRejectedError && err.oauthError === 'invalid_grant') {
+      if (!(err instanceof TokenRejectedError) || err.oauthError === 'invalid_client') throw err;
+      if (err.oauthError === 'invalid_grant' || (await this.serviceGrantAccepted())) {
         throw new UnauthorizedError('The Vantagepoint username or password is incorrect.', 'INVALID_CREDENTIALS');
       }
       throw err;
+    }
+  }
+
+  private async serviceGrantAccepted(): Promise<boolean> {
+    try {
+      await this.deps.tokens.accessToken();
+      return true;
+    } catch {
+      return false;
     }
   }
 
