@@ -1,3 +1,4 @@
+import type { Log } from './logging';
 /**
  * The small interfaces through which operations reach the outside world.
  * Adapters implement them against Azure (Table Storage, Storage Queues, Key Vault)
@@ -469,7 +470,7 @@ export interface GraphAccessEvent {
  * At most once per transition; a listener's failure is logged and never undoes the transition.
  */
 export interface GraphAccessListener {
-  graphAccessChanged(event: GraphAccessEvent): Promise<void>;
+  graphAccessChanged(event: GraphAccessEvent, log: Log): Promise<void>;
 }
 
 export interface ProviderSubscription {
@@ -571,11 +572,15 @@ export interface Incident {
   /** the notice of this episode is on the outbox */
   noticeQueued: boolean;
 }
-/** Organisation-wide incidents by kind; each kind has one writer (the check that detects it). */
+/**
+ * Organisation-wide incidents by kind; each kind has one writer: `vantagepoint-credential` the
+ * timer's credential check, `graph-access` the announcer of the Graph breaker's episodes.
+ */
+export type IncidentKind = 'vantagepoint-credential' | 'graph-access';
 export interface IncidentStore {
-  get(kind: 'vantagepoint-credential'): Promise<Incident | null>;
-  put(kind: 'vantagepoint-credential', incident: Incident): Promise<void>;
-  clear(kind: 'vantagepoint-credential'): Promise<void>;
+  get(kind: IncidentKind): Promise<Incident | null>;
+  put(kind: IncidentKind, incident: Incident): Promise<void>;
+  clear(kind: IncidentKind): Promise<void>;
 }
 
 // ---------------------------------------------------------------- data sync (Outlook events → Vantagepoint activities)
