@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MAILBOX_REASONS } from '../domain/model';
 import type { NoticeMessage as NoticeMessageType } from '../ports';
 
-/** A notification-mail queue message, as producers write it (shared/ports.ts NoticeMessage). */
+/** A notification-mail queue message, as producers write it (shared/ports/notifications.ts NoticeMessage). */
 const episode = z.string().min(1).max(200);
 const detail = z.string().max(2000);
 
