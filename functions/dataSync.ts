@@ -4,6 +4,7 @@ import { defineAppStart, defineStorageQueue, QUEUES } from '../shared/functionRe
 import { describe, makeLog, processLog } from '../shared/logging';
 import { handleChangeMessage } from '../shared/operations/dataSync/consume';
 import { getDataSyncDeps } from '../shared/operations/dataSync/services';
+import { queuePayload } from '../shared/util/queueMessage';
 
 /**
  * The data-sync consumer of `mail-changes` (docs/CHANGE-QUEUE.md, docs/DATA-SYNC.md):
@@ -14,7 +15,7 @@ defineStorageQueue('data-sync', {
   connection: 'AzureWebJobsStorage',
   handler: async (message: unknown, context: InvocationContext) => {
     const log = makeLog(context, { invocationId: context.invocationId, function: context.functionName });
-    const raw = typeof message === 'string' ? safeJson(message) : message;
+    const raw = queuePayload(message);
     try {
       await handleChangeMessage(await getDataSyncDeps(log), raw, { log, now: () => new Date() });
     } catch (err) {
@@ -32,11 +33,3 @@ defineAppStart('data-sync.activity-type', async () => {
   const deps = await getDataSyncDeps(processLog({ function: 'data-sync', phase: 'start-up' }));
   await deps.activityType();
 });
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}

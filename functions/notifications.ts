@@ -9,6 +9,7 @@ import { problemFromError } from '../shared/http/problem';
 import { acceptNotifications } from '../shared/operations/notifications';
 import { handleDeliveryMessage } from '../shared/operations/deliveries';
 import { getServices } from '../shared/services';
+import { queuePayload } from '../shared/util/queueMessage';
 
 /**
  * Graph's webhook. Answers the validation handshake with the decoded token only;
@@ -55,7 +56,7 @@ defineStorageQueue('graph-deliveries', {
   queueName: QUEUES.deliveries,
   connection: 'AzureWebJobsStorage',
   handler: async (message: unknown, context: InvocationContext) => {
-    const raw = typeof message === 'string' ? safeJson(message) : message;
+    const raw = queuePayload(message);
     const requestId = (raw as { requestId?: unknown } | null)?.requestId;
     const log = makeLog(context, { requestId: typeof requestId === 'string' ? requestId : null, invocationId: context.invocationId, function: context.functionName });
     try {
@@ -66,11 +67,3 @@ defineStorageQueue('graph-deliveries', {
     }
   },
 });
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}

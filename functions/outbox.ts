@@ -5,13 +5,14 @@ import { defineStorageQueue, QUEUES } from '../shared/functionRegistry';
 import { describe, makeLog } from '../shared/logging';
 import { deliverNotice } from '../shared/operations/outbox';
 import { getServices } from '../shared/services';
+import { queuePayload } from '../shared/util/queueMessage';
 
 // The notification outbox: notices from the reconciler and the sweep become emails here.
 defineStorageQueue('notification-queue', {
   queueName: QUEUES.notices,
   connection: 'AzureWebJobsStorage',
   handler: async (message: unknown, context: InvocationContext) => {
-    const parsed = NoticeQueueMessage.safeParse(typeof message === 'string' ? safeJson(message) : message);
+    const parsed = NoticeQueueMessage.safeParse(queuePayload(message));
     if (!parsed.success) {
       // Retrying a malformed message cannot help; drop it loudly.
       context.warn(JSON.stringify({ event: 'notify.malformed_message', invocationId: context.invocationId, issues: parsed.error.issues.length }));
@@ -26,11 +27,3 @@ defineStorageQueue('notification-queue', {
     }
   },
 });
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}

@@ -7,6 +7,7 @@ import { describe, makeLog } from '../shared/logging';
 import { checkVantagepointCredential } from '../shared/operations/incidents';
 import { handleReconcileRequest, sweep } from '../shared/operations/reconcile';
 import { getServices } from '../shared/services';
+import { queuePayload } from '../shared/util/queueMessage';
 
 function options(context: InvocationContext, requestId: string) {
   const budgetMs = loadConfig().RECONCILE_TIME_BUDGET_SECONDS * 1000;
@@ -22,7 +23,7 @@ defineStorageQueue('reconcile-queue', {
   queueName: QUEUES.reconcile,
   connection: 'AzureWebJobsStorage',
   handler: async (message: unknown, context: InvocationContext) => {
-    const parsed = ReconcileRequestMessage.safeParse(typeof message === 'string' ? safeJson(message) : message);
+    const parsed = ReconcileRequestMessage.safeParse(queuePayload(message));
     if (!parsed.success) {
       // Retrying a malformed message cannot help; drop it loudly.
       context.warn(JSON.stringify({ event: 'reconcile.malformed_message', invocationId: context.invocationId, issues: parsed.error.issues.length }));
@@ -66,11 +67,3 @@ defineTimer('orphan-repair-timer', {
     await services.storage.reconcileQueue.request({ repairOrphans: true, reason: 'repair', requestId: `repair-${context.invocationId}` });
   },
 });
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GroupId, EmployeeId } from './schemas';
 
-/** A reconcile-requests queue message, as producers write it (shared/ports.ts ReconcileRequest). */
+/** A reconcile-requests queue message, as producers write it (shared/ports/queues.ts ReconcileRequest). */
 export const ReconcileRequestMessage = z
   .object({
     groupId: GroupId.optional(),

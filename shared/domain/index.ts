@@ -4,6 +4,7 @@ export * from './prerequisites';
 export * from './status';
 export * from './backoff';
 export * from './planner';
+export * from './outcomes';
 export * from './names';
 export * from './guard';
 export * from './notices';

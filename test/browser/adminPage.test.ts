@@ -10,7 +10,7 @@ import { adminToken, startStack, type Stack } from '../support/stack';
  * confirm), members settling with their reasons, adding and moving members, a second
  * administrator's stale ETag, and axe-core on every tab. Screenshots go to docs/img/.
  * Employees: E0060–E0073 and E0080–E0084 meet every prerequisite; E0201/E0202 have no user record,
- * E0207/E0209 no valid email; E0222's mailbox is missing at the (emulated) provider.
+ * E0207/E0209 no valid email; E0222's mailbox is missing and E0227's forbidden at the (emulated) provider.
  */
 jest.setTimeout(120_000);
 
@@ -517,6 +517,22 @@ it('shows a group held by the mass-removal guard, and releases it with Confirm r
     const now = await admin.get<{ etag: string }>('connect/settings');
     await admin.put('connect/settings', { massRemovalGuard: settings.body.massRemovalGuard }, { headers: { 'if-match': now.body.etag } });
   }
+});
+
+it("forces every suspended member of a group at once from Sync Issues, and the history says who did", async () => {
+  // E0227's mailbox is forbidden at the (emulated) provider: the enable's pass suspends it.
+  const group = await createGroup('rescue', ['E0227']);
+  expect((await admin.put(`groups/${group.id}/sync`, { enabled: true }, { headers: { 'if-match': group.etag } })).status).toBe(200);
+  const { context, page, problems } = await signedIn();
+  await page.goto(`${pageUrl}#/groups/${group.id}/issues`);
+  const suspended = page.getByRole('region', { name: 'Suspended' });
+  await suspended.getByText('E0227').waitFor({ timeout: SETTLE_MS });
+  await suspended.getByRole('button', { name: 'Force sync for every suspended member' }).click();
+  await suspended.getByRole('status').getByText('Sync forced for every suspended member: reconciling now.').waitFor();
+  const history = await admin.get<{ items: Array<{ action: string; by: string }> }>(`groups/${group.id}/history`);
+  expect(history.body.items.find((e) => e.action === 'group.force')?.by).toBe('admin');
+  expect(problems).toEqual([]);
+  await context.close();
 });
 
 describe('every tab', () => {

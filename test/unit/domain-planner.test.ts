@@ -11,7 +11,7 @@ import {
   type PlannedAction,
   type ProviderResult,
   type ReconcilePolicy,
-} from '../../shared/domain/planner';
+} from '../../shared/domain';
 import { isLive, type HeldSubscription, type ReconcileState } from '../../shared/domain/status';
 
 const MINUTE = 60_000;

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
-import { get, groupPath, query } from '../api';
+import { call, get, groupPath, query } from '../api';
 import { Loading, Pager, ProblemAlert, StatusBadge } from '../components';
 import { reasonLabel, STATUS_LABEL } from '../format';
 import { usePaged } from '../hooks';
 import type { Group, Member, Page, SyncStatus } from '../types';
 import { WhyView } from './WhyView';
 
-/** Not configured and suspended members, each with the why view and Force. */
+/** Not configured and suspended members, each with the why view and Force; suspended ones also with the group's Force. */
 export function SyncIssuesPanel({ group, tick, onChanged }: { group: Group; tick: number; onChanged: () => void }) {
   if (group.sync === 'disabled') {
     return (
@@ -36,11 +36,44 @@ function IssueList({ group, status, tick, onChanged, intro }: { group: Group; st
   );
   useEffect(() => members.reload(), [tick]);
   const headingId = `issues-${status}`;
+  const [forcing, setForcing] = useState(false);
+  const [forced, setForced] = useState('');
+  const [forceError, setForceError] = useState<unknown>(null);
+  // The group's Force clears every suspension in one request (POST .../sync/force): after a
+  // tenant-wide fix (an access policy, a permission) nobody has to force each member in turn.
+  async function forceGroup() {
+    setForcing(true);
+    setForceError(null);
+    setForced('');
+    try {
+      await call('POST', `${groupPath(group.id)}/sync/force`);
+      setForced('Sync forced for every suspended member: reconciling now.');
+      members.reload();
+      onChanged();
+    } catch (err) {
+      setForceError(err);
+    } finally {
+      setForcing(false);
+    }
+  }
   return (
     <section class="card" aria-labelledby={headingId}>
       <h2 id={headingId}>{STATUS_LABEL[status]}</h2>
       <p class="muted">{intro}</p>
       <ProblemAlert error={members.error} />
+      <ProblemAlert error={forceError} />
+      {status === 'suspended' && members.items && members.items.length > 0 && (
+        <div class="button-row">
+          <button type="button" class="btn btn-secondary" disabled={forcing} onClick={() => void forceGroup()}>
+            Force sync for every suspended member
+          </button>
+        </div>
+      )}
+      {forced && (
+        <p class="muted" role="status">
+          {forced}
+        </p>
+      )}
       {!members.items && !members.error && <Loading what="members" />}
       {members.items && members.items.length === 0 && <p class="empty">None.</p>}
       {members.items && members.items.length > 0 && (
