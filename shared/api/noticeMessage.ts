@@ -27,6 +27,7 @@ const Notice = z.discriminatedUnion('cause', [
     count: z.number().int().nonnegative(),
     activeMembers: z.number().int().nonnegative(),
     limit: z.number().int().nonnegative(),
+    people: z.array(z.string().max(300)).max(50).optional(),
     detail,
   }),
 ]);

@@ -39,6 +39,8 @@ export type Notice =
       count: number;
       activeMembers: number;
       limit: number;
+      /** the first of those who would go, by name (the count says how many) */
+      people?: string[];
       detail: string;
     });
 
@@ -74,6 +76,13 @@ function fixFor(reason: 'TOO_MANY_FAILURES' | MailboxReason): string {
     case 'TOO_MANY_FAILURES':
       return 'Look at the last errors on the user\'s "why" view (GET /api/users/{employeeId}/sync) and fix their cause.';
   }
+}
+
+/** ": A (E1), B (E2) and 3 more", or nothing when nobody is named. */
+function named(people: readonly string[], count: number): string {
+  if (people.length === 0) return '';
+  const more = count - people.length;
+  return `: ${people.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }
 
 /** One notice → the emails to send: the list always; for a suspension also the user. */
@@ -144,7 +153,7 @@ export function composeNotice(notice: Notice, list: readonly string[]): NoticeMa
         `Connect: group ${notice.groupName} held — ${notice.count} members would stop synchronizing`,
         [
           `What stopped: the synchronization pass of group ${notice.groupName} (${notice.groupId}); nobody was removed.`,
-          `For whom: ${notice.count} of the group's ${notice.activeMembers} active members would have been taken out of synchronization at once (the limit is ${notice.limit}).`,
+          `For whom: ${notice.count} of the group's ${notice.activeMembers} active members would have been taken out of synchronization at once (the limit is ${notice.limit})${named(notice.people ?? [], notice.count)}.`,
           `Why: ${notice.detail}`,
           `What to do: if Vantagepoint's answer was wrong (an empty or truncated user list, a service account that sees no employees), fix it there; the hold clears by itself at the next check. If the removals are right, confirm them: POST /api/groups/${notice.groupId}/sync/confirm-removals ("Confirm removals" on the group).`,
         ].join('\n\n'),

@@ -67,7 +67,7 @@ async function tell(deps: AccessDeps, event: GraphAccessEvent, log: Log): Promis
   log(event.kind === 'lost' ? 'graph.access_lost' : 'graph.access_recovered', { cause: event.cause, code: event.code, since: event.since });
   for (const listener of deps.graphAccessListeners ?? []) {
     try {
-      await listener.graphAccessChanged(event);
+      await listener.graphAccessChanged(event, log);
     } catch (err) {
       log('graph.access_listener_failed', { kind: event.kind, error: describe(err) });
     }

@@ -1,10 +1,11 @@
 /**
  * Organisation-wide failures that stop synchronization for everyone, announced once per
  * episode to the notification list: the Vantagepoint API credential being refused (checked
- * by the timer) and Microsoft Graph access lost / recovered (reported by the provider-health
- * breaker's transitions).
+ * by the timer) and Microsoft Graph access lost / recovered (the provider-health breaker's
+ * transitions, told by its listener and looked at again by every sweep).
  */
 import type { Log } from '../logging';
+import type { GraphAccessEvent } from '../ports';
 import type { Services } from '../services';
 import { publishNotice } from './outbox';
 
@@ -43,32 +44,53 @@ export async function checkVantagepointCredential(deps: Pick<Services, 'storage'
   return 'failing';
 }
 
-/**
- * A transition of the provider-health breaker, as it tells its listeners (the shape of
- * ports' GraphAccessEvent: `since` is when access was lost, for both transitions).
- */
-export interface GraphAccessChange {
-  kind: 'lost' | 'recovered';
-  since: string;
+/** The part of the breaker's state (ports' GraphAccess) an announcement needs. */
+export interface GraphAccessState {
+  state: 'ok' | 'failing';
+  /** when the current state began (failing: when access was lost) */
+  since: string | null;
   code: string | null;
   message: string | null;
 }
 
 /**
- * The breaker's listener for notification emails: one email to the list when Graph access
- * is lost, one when it is back. The breaker tells each transition once; should two
- * instances ever both tell it, the outbox still sends each (recipient, cause, episode)
- * once. A queue failure is thrown for the breaker to log; the transition stands.
+ * Graph access lost / recovered, told to the list once per episode (its start is the episode),
+ * at least once: the `graph-access` incident remembers what was queued, so whatever missed
+ * it — the breaker's listener failing to queue, or an instance dying between the breaker's
+ * write and the listener's call — is made good by the next look (the sweep, every 5 minutes).
+ * A recovery is told only for a loss that was told; two lookers at once queue the same
+ * episode, which the outbox sends once.
+ */
+export async function announceGraphAccess(deps: Pick<Services, 'storage'>, access: GraphAccessState, ctx: Ctx): Promise<void> {
+  const incident = await deps.storage.incidents.get('graph-access');
+  if (access.state === 'failing' && access.since) {
+    if (incident?.since === access.since && incident.noticeQueued) return;
+    const detail = [access.code, access.message].filter((part): part is string => !!part).join(': ');
+    const noticeQueued = await publishNotice(deps, { cause: 'graph_access_lost', episode: `graph-access@${access.since}`, detail }, ctx);
+    await deps.storage.incidents.put('graph-access', { since: access.since, detail, noticeQueued });
+    return;
+  }
+  if (access.state !== 'ok' || !incident) return;
+  if (incident.noticeQueued) {
+    const detail = `Access was lost at ${incident.since}${incident.detail ? ` (${incident.detail})` : ''} and works again since ${access.since ?? ctx.now().toISOString()}.`;
+    const queued = await publishNotice(deps, { cause: 'graph_access_recovered', episode: `graph-access@${incident.since}`, detail }, ctx);
+    if (!queued) return; // the next look tries again
+  }
+  await deps.storage.incidents.clear('graph-access');
+  ctx.log('graph.access_incident_closed', { since: incident.since, told: incident.noticeQueued });
+}
+
+/**
+ * The breaker's listener (GraphAccessListener, registered in Services): the fast path of
+ * announceGraphAccess, at each transition the breaker writes.
  */
 export function graphAccessNotices(deps: Pick<Services, 'storage'>) {
   return {
-    async graphAccessChanged(change: GraphAccessChange): Promise<void> {
-      const detail = [change.code, change.message].filter((part): part is string => !!part).join(': ');
-      await deps.storage.noticeQueue.publish({
-        notice: { cause: change.kind === 'lost' ? 'graph_access_lost' : 'graph_access_recovered', episode: `graph-access@${change.since}`, detail },
-        requestId: `graph-access-${change.kind}-${change.since}`,
-        attempt: 1,
-      });
+    async graphAccessChanged(event: GraphAccessEvent, log: Log): Promise<void> {
+      const ctx: Ctx = { now: () => new Date(event.at), log, requestId: `graph-access-${event.kind}-${event.since}` };
+      const access: GraphAccessState =
+        event.kind === 'lost' ? { state: 'failing', since: event.since, code: event.code, message: event.message } : { state: 'ok', since: event.at, code: null, message: null };
+      await announceGraphAccess(deps, access, ctx);
     },
   };
 }

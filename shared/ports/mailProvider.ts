@@ -1,5 +1,6 @@
 /** Microsoft Graph subscriptions (the mail provider) and the organisation-level Graph access breaker. */
 import type { MailResource, MailboxReason } from '../domain/model';
+import type { Log } from '../logging';
 
 export type MailOperation =
   | { kind: 'create'; employeeId: string; mailbox: string; resource: MailResource; expiresAt: string; clientState: string }
@@ -104,7 +105,7 @@ export interface GraphAccessEvent {
  * At most once per transition; a listener's failure is logged and never undoes the transition.
  */
 export interface GraphAccessListener {
-  graphAccessChanged(event: GraphAccessEvent): Promise<void>;
+  graphAccessChanged(event: GraphAccessEvent, log: Log): Promise<void>;
 }
 
 export interface ProviderSubscription {

@@ -91,9 +91,13 @@ export interface Incident {
   /** the notice of this episode is on the outbox */
   noticeQueued: boolean;
 }
-/** Organisation-wide incidents by kind; each kind has one writer (the check that detects it). */
+/**
+ * Organisation-wide incidents by kind; each kind has one writer: `vantagepoint-credential` the
+ * timer's credential check, `graph-access` the announcer of the Graph breaker's episodes.
+ */
+export type IncidentKind = 'vantagepoint-credential' | 'graph-access';
 export interface IncidentStore {
-  get(kind: 'vantagepoint-credential'): Promise<Incident | null>;
-  put(kind: 'vantagepoint-credential', incident: Incident): Promise<void>;
-  clear(kind: 'vantagepoint-credential'): Promise<void>;
+  get(kind: IncidentKind): Promise<Incident | null>;
+  put(kind: IncidentKind, incident: Incident): Promise<void>;
+  clear(kind: IncidentKind): Promise<void>;
 }

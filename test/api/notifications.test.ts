@@ -2,7 +2,8 @@
  * The issue's "Done means", as a new user would do it against the running stack:
  * put an address in the notification list, enable a group holding a member whose
  * mailbox access is forbidden; the member is suspended and the Graph emulator's
- * GET /emulator/mail shows one email to them and one to the address, with no repeat.
+ * GET /emulator/mail shows one email to them and one to the address, with no repeat. Then
+ * Graph refusing the sender shows on connect status and breaks nothing else.
  */
 import { createGroup, withAdminStack, type Api } from '../support/http';
 import { eventually } from '../support/reconcile';
@@ -60,4 +61,27 @@ it('emails the suspended member and the listed address once each', async () => {
 
   const status = await admin.get<{ notifications: { ok: boolean; lastSentAt: string | null } }>('connect/status');
   expect(status.body.notifications).toMatchObject({ ok: true, lastSentAt: expect.any(String) });
+});
+
+it('shows Graph refusing the sender on connect status, and synchronization goes on', async () => {
+  const faults = await fetch(`${stack.graph.url}/emulator/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ forbiddenMailboxes: [stack.env.NOTIFICATION_SENDER] }),
+  });
+  expect(faults.status).toBe(200);
+  const group = await createGroup(admin, 'refused');
+  // E0228's mailbox is forbidden too: a suspension whose emails Graph now refuses
+  expect((await admin.post(`groups/${group.id}/members`, { employeeIds: ['E0228', 'E0012'] })).status).toBe(200);
+  expect((await admin.put(`groups/${group.id}/sync`, { enabled: true })).status).toBe(200);
+
+  const status = await eventually('connect status shows the refusal', async () => {
+    const res = await admin.get<{ notifications: { ok: boolean; lastError: string | null } }>('connect/status');
+    return res.body.notifications.ok ? undefined : res.body.notifications;
+  });
+  expect(status.lastError).toMatch(/403 ErrorAccessDenied/);
+  expect((await admin.get<{ status: string }>('users/E0228/sync')).body).toMatchObject({ status: 'suspended' });
+  expect((await admin.get<{ status: string }>('users/E0012/sync')).body).toMatchObject({ status: 'active' });
+  expect((await admin.get<{ ok: boolean }>('health')).status).toBe(200);
+  expect(await mail()).toHaveLength(2); // nothing went out, and the earlier emails were not sent again
 });

@@ -1,7 +1,8 @@
 /**
  * Each notification email case end to end, in process: the producer (reconciler, timer
- * check, breaker hook) queues a notice, the outbox sends it through the Graph emulator's
- * sendMail, and a repeat — a second run, a redelivered message — sends nothing twice.
+ * check, the Graph breaker tripped by the emulator's refusals) queues a notice, the outbox
+ * sends it through the Graph emulator's sendMail, and a repeat — a second run, a redelivered
+ * message, a second instance, the sweep — sends nothing twice.
  */
 import { GRAPH_EMULATOR_DEFAULTS } from '../../dev/emulators/graph/server';
 import { startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
@@ -10,7 +11,8 @@ import { createSecretSource } from '../../shared/adapters/secrets';
 import { createVantagepointDirectory } from '../../shared/adapters/vantagepoint';
 import { checkVantagepointCredential, graphAccessNotices } from '../../shared/operations/incidents';
 import { deliverNotice } from '../../shared/operations/outbox';
-import { reconcileGroup } from '../../shared/operations/reconcile';
+import { currentGraphAccess } from '../../shared/operations/graphAccess';
+import { handleReconcileRequest, reconcileGroup, sweep } from '../../shared/operations/reconcile';
 import { forceUserSync, updateUserState } from '../../shared/operations/userSync';
 import type { Mailer, NoticeMessage } from '../../shared/ports';
 import { collectingLog, mailboxOf, startHarness, type Harness } from '../support/reconcile';
@@ -113,18 +115,57 @@ describe('the Vantagepoint API credential failing', () => {
 });
 
 describe('Graph access lost for the organisation and recovered', () => {
-  it('emails the list once when access is lost and once when it is back, whichever instances report it', async () => {
-    const listener = graphAccessNotices(h.deps);
-    const lost = { kind: 'lost' as const, since: h.clock.now().toISOString(), code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' };
-    await listener.graphAccessChanged(lost);
-    await listener.graphAccessChanged(lost); // told twice (two instances): still one email each
-    await listener.graphAccessChanged({ ...lost, kind: 'recovered', code: null, message: null });
-    expect((await deliverAll()).map((n) => n.notice.cause)).toEqual(['graph_access_lost', 'graph_access_lost', 'graph_access_recovered']);
-    for (const address of LIST) {
-      expect(mailTo(address).filter((m) => m.subject.includes('Microsoft 365 access')).map((m) => m.subject)).toEqual([
-        expect.stringMatching(/lost/),
-        expect.stringMatching(/restored/),
-      ]);
-    }
+  const accessMail = (address: string) => mailTo(address).filter((m) => m.subject.includes('Microsoft 365 access')).map((m) => m.subject);
+
+  it('emails the list once when the breaker trips (not once per member) and once when the probe finds access back', async () => {
+    h.graph.setFaults({ forbiddenMailboxes: [], appPermission: 'revoked' });
+    const group = await h.addGroup('enabled', ['E0310', 'E0311', 'E0312'].map((employeeId) => ({ employeeId })));
+    const deps = { ...h.deps, graphAccessListeners: [graphAccessNotices(h.deps)] };
+    await reconcileGroup(deps, { groupId: group.id, reason: 'test', requestId: 'lost' }, h.options());
+    const access = await currentGraphAccess(deps, true);
+    expect(access).toMatchObject({ state: 'failing', cause: 'PERMISSION' });
+    const [lost, ...more] = await h.takeNotices();
+    expect(more).toEqual([]); // three members met the refusal: one notice
+    expect(lost?.notice).toMatchObject({ cause: 'graph_access_lost', episode: `graph-access@${access.since}`, detail: expect.stringMatching(/Authorization_RequestDenied/) });
+    // told again (another instance, the sweep): nothing more is queued
+    await graphAccessNotices(h.deps).graphAccessChanged({ kind: 'lost', cause: 'PERMISSION', code: access.code, message: access.message, since: access.since as string, at: access.since as string }, () => undefined);
+    await sweep(h.deps, { ...h.options(), requestId: 'sweep-while-lost' });
+    expect(await h.takeNotices()).toEqual([]);
+
+    // The sender's mailbox is refused like every other while the permission is revoked: the email waits for its retry.
+    const outbox = { storage: h.storage, mailer };
+    expect(await deliverNotice(outbox, lost as NoticeMessage, { now: h.clock.now, log: () => undefined })).toMatchObject({ sent: 0, failed: LIST.length, retryScheduled: true });
+    h.graph.setFaults({ appPermission: 'granted' });
+    expect(await deliverNotice(outbox, { ...(lost as NoticeMessage), attempt: 2 }, { now: h.clock.now, log: () => undefined })).toMatchObject({ sent: LIST.length });
+
+    h.clock.advance(30_000);
+    expect(await handleReconcileRequest(deps, { probeGraph: true, reason: 'graph.probe', requestId: 'probe' }, h.options())).toBe(true);
+    expect((await deliverAll()).map((n) => n.notice)).toEqual([expect.objectContaining({ cause: 'graph_access_recovered', episode: `graph-access@${access.since}` })]);
+    for (const address of LIST) expect(accessMail(address)).toEqual([expect.stringMatching(/lost/), expect.stringMatching(/restored/)]);
+    expect(await h.storage.incidents.get('graph-access')).toBeNull();
+  });
+
+  it('is told by the next sweep when the instance that tripped the breaker never queued the notice, and so is the recovery', async () => {
+    await h.takeReconcileRequests();
+    h.graph.setFaults({ appPermission: 'revoked' });
+    const group = await h.addGroup('enabled', ['E0320', 'E0321'].map((employeeId) => ({ employeeId })));
+    h.clock.advance(60_000);
+    // no listener: as if the instance died between writing the breaker and telling its listeners
+    await reconcileGroup(h.deps, { groupId: group.id, reason: 'test', requestId: 'lost-quietly' }, h.options());
+    const access = await currentGraphAccess(h.deps, true);
+    expect(access.state).toBe('failing');
+    expect(await h.takeNotices()).toEqual([]);
+
+    await sweep(h.deps, { ...h.options(), requestId: 'sweep-1' });
+    await sweep(h.deps, { ...h.options(), requestId: 'sweep-2' });
+    h.graph.setFaults({ appPermission: 'granted' });
+    expect((await deliverAll()).map((n) => n.notice)).toEqual([expect.objectContaining({ cause: 'graph_access_lost', episode: `graph-access@${access.since}` })]);
+
+    // the probe closes the breaker (still no listener); its sweep tells the recovery
+    h.clock.advance(30_000);
+    expect(await handleReconcileRequest(h.deps, { probeGraph: true, reason: 'graph.probe', requestId: 'probe-2' }, h.options())).toBe(true);
+    expect((await deliverAll()).map((n) => n.notice.cause)).toEqual(['graph_access_recovered']);
+    for (const address of LIST) expect(accessMail(address)).toHaveLength(4);
+    await h.takeReconcileRequests();
   });
 });

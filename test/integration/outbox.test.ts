@@ -136,4 +136,12 @@ describe('the emulator sendMail', () => {
     expect(none.status).toBe(400);
     expect(((await none.json()) as { error: { code: string } }).error.code).toBe('ErrorInvalidRecipients');
   });
+
+  it("refuses an address Exchange cannot resolve with 400 ErrorInvalidRecipients naming it, and records nothing", async () => {
+    await fetch(`${h.graph.url}/emulator/mail/reset`, { method: 'POST' });
+    const res = await send({ message: { subject: 's', toRecipients: [{ emailAddress: { address: 'ok@contoso.test' } }, { emailAddress: { address: 'bad' } }] } }, await token());
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toEqual({ code: 'ErrorInvalidRecipients', message: expect.stringContaining('Recipient "bad" isn\'t resolved') });
+    expect((await emulatorMail()).value).toEqual([]);
+  });
 });

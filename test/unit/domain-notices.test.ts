@@ -46,6 +46,12 @@ describe('notification emails', () => {
     for (const m of mails) expect(m.body).toMatch(fix);
   });
 
+  it('names the first people a held group would lose, and how many more', () => {
+    const held: Notice = { cause: 'group_held', episode: 'e4', groupId: 'sales', groupName: 'Sales', count: 5, activeMembers: 50, limit: 10, people: ['Ann Lee (E0010)', 'Bo Chan (E0011)'], detail: '' };
+    expect(composeNotice(held, list)[0]?.body).toMatch(/For whom: 5 of the group's 50 active members .*: Ann Lee \(E0010\), Bo Chan \(E0011\) and 3 more\./);
+    expect(composeNotice({ ...held, people: [] }, list)[0]?.body).toMatch(/\(the limit is 10\)\./);
+  });
+
   it('sends nothing for an organisation notice when nobody is listed, but still tells a suspended user', () => {
     expect(composeNotice({ cause: 'graph_access_lost', episode: 'x', detail: '' }, [])).toEqual([]);
     expect(composeNotice(suspended, []).map((m) => m.to)).toEqual([suspended.email]);

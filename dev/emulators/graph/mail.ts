@@ -62,9 +62,12 @@ export class EmulatedMail {
     if (!parsed.success) return error(400, 'ErrorInvalidRequest', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const { message } = parsed.data;
     const all = [...(message.toRecipients ?? []), ...(message.ccRecipients ?? []), ...(message.bccRecipients ?? [])];
-    if (all.length === 0) return error(400, 'ErrorInvalidRecipients', 'At least one recipient is required, but none were found.');
-    if (all.some((r) => !/^[^@\s]+@[^@\s]+$/.test(r.emailAddress.address))) {
-      return error(400, 'ErrorInvalidRecipients', 'At least one recipient is not valid.');
+    // Graph's wording for both, as its answers quote it (Microsoft documents no sendMail error list):
+    // microsoftgraph/msgraph-sdk-dotnet#1891 (no recipients), microsoftgraph/ruby-connect-rest-sample#15 (unresolved).
+    if (all.length === 0) return error(400, 'ErrorInvalidRecipients', "At least one recipient is not valid., A message can't be sent because it contains no recipients.");
+    const unresolved = all.find((r) => !/^[^@\s]+@[^@\s]+$/.test(r.emailAddress.address));
+    if (unresolved) {
+      return error(400, 'ErrorInvalidRecipients', `At least one recipient isn't valid., Recipient "${unresolved.emailAddress.address}" isn't resolved. All recipients must be resolved before a message can be submitted.`);
     }
     this.sent.push({
       from: sender,

@@ -26,7 +26,12 @@ export interface RemovalSurvey {
   /** of those, how many the fresh evaluation would take out */
   count: number;
   byReason: Record<string, number>;
+  /** the first of them by name (at most SURVEY_NAMES), for the administrators' email */
+  people: string[];
 }
+
+/** People named in a hold's email; the count says how many more. */
+const SURVEY_NAMES = 20;
 
 /**
  * What a prerequisite refresh would do now, without doing it: one pass over the member
@@ -37,7 +42,7 @@ export async function surveyRemovals(deps: Deps, groupId: string, options: Recon
   const directory = deps.directory;
   if (!directory) return null;
   const now = options.now();
-  const survey: RemovalSurvey = { activeMembers: 0, count: 0, byReason: {} };
+  const survey: RemovalSurvey = { activeMembers: 0, count: 0, byReason: {}, people: [] };
   let token: string | undefined;
   do {
     const page = await deps.storage.members.list(groupId, { top: SURVEY_PAGE, continuationToken: token });
@@ -57,6 +62,7 @@ export async function surveyRemovals(deps: Deps, groupId: string, options: Recon
         if (after === null) continue;
         survey.count++;
         survey.byReason[after] = (survey.byReason[after] ?? 0) + 1;
+        if (survey.people.length < SURVEY_NAMES) survey.people.push(`${member.name || member.employeeId} (${member.employeeId})`);
       }
     }
     token = page.continuationToken ?? undefined;
@@ -125,6 +131,7 @@ export async function checkGuard(deps: Deps, group: Group, passOf: string, optio
         count: hold.count,
         activeMembers: hold.activeMembers,
         limit: hold.limit,
+        people: survey.people,
         detail: hold.cause,
       },
       { requestId: options.requestId, log: options.log },

@@ -1,13 +1,16 @@
 import type { ReconcileRequest } from '../../ports';
 import { mapLimited } from '../../util/concurrency';
-import { ensureProbe } from '../graphAccess';
+import { currentGraphAccess, ensureProbe } from '../graphAccess';
+import { announceGraphAccess } from '../incidents';
+import { describe } from '../../logging';
 import { reconcileUsers } from './executor';
 import type { Deps, ReconcileOptions } from './options';
 
 /**
  * The timer's resync (controller pattern): every group gets a pass through the queue
  * (scaled out by the platform), and one message starts the scan for users holding
- * subscriptions outside any group (removed members, deleted groups).
+ * subscriptions outside any group (removed members, deleted groups). The Graph breaker
+ * gets a probe if it lost its own, and its episode a notice if none was queued.
  */
 export async function sweep(deps: Deps, options: ReconcileOptions & { requestId: string }): Promise<{ groups: number }> {
   let groups = 0;
@@ -20,6 +23,8 @@ export async function sweep(deps: Deps, options: ReconcileOptions & { requestId:
   } while (token);
   await deps.storage.reconcileQueue.request({ outsideGroups: true, reason: 'sweep', requestId: options.requestId });
   await ensureProbe(deps, { now: options.now(), log: options.log });
+  // Level-triggered: a Graph access episode whose notice the breaker's listener could not queue is told now.
+  await announceGraphAccess(deps, await currentGraphAccess(deps, true), options).catch((err: unknown) => options.log('graph.access_announce_failed', { error: describe(err) }));
   // A delete whose release job was lost (the queue was down when it was accepted) is finished here.
   const deleting = await deps.storage.groups.listDeleting();
   await mapLimited(deleting, (groupId) => deps.storage.reconcileQueue.request({ releaseGroupId: groupId, reason: 'sweep', requestId: options.requestId }), 16);
