@@ -266,7 +266,7 @@ export const confirmRemovals = admin({
   name: 'groups-sync-confirm-removals',
   method: 'POST',
   route: 'groups/{groupId}/sync/confirm-removals',
-  summary: 'Release a group held by the mass-removal guard: the held removals go ahead (audited)',
+  summary: 'Release a group held by the mass-removal guard: the held removals go ahead, as many as the hold counted (audited)',
   tag: 'Synchronization',
   params: S.GroupParams,
   ifMatch: true,

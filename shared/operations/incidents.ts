@@ -5,7 +5,7 @@
  * transitions, told by its listener and looked at again by every sweep).
  */
 import type { Log } from '../logging';
-import type { GraphAccessEvent } from '../ports';
+import type { GraphAccess, GraphAccessEvent } from '../ports';
 import type { Services } from '../services';
 import { publishNotice } from './outbox';
 
@@ -44,14 +44,8 @@ export async function checkVantagepointCredential(deps: Pick<Services, 'storage'
   return 'failing';
 }
 
-/** The part of the breaker's state (ports' GraphAccess) an announcement needs. */
-export interface GraphAccessState {
-  state: 'ok' | 'failing';
-  /** when the current state began (failing: when access was lost) */
-  since: string | null;
-  code: string | null;
-  message: string | null;
-}
+/** The part of the breaker's state an announcement needs (failing: `since` is when access was lost). */
+export type GraphAccessState = Pick<GraphAccess, 'state' | 'since' | 'code' | 'message'>;
 
 /**
  * Graph access lost / recovered, told to the list once per episode (its start is the episode),

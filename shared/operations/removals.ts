@@ -15,7 +15,7 @@ export async function confirmRemovals(deps: Deps, groupId: string, ctx: Operatio
   requireGroupEtag(group, ifMatch);
   const hold = holdOf(group, await statusSummaryFor(deps.storage, group));
   if (!hold) throw new ConflictError('GROUP_NOT_HELD', `Group '${group.id}' is not held by the mass-removal guard: there is nothing to confirm.`);
-  await deps.storage.removalConfirmations.put(group.id, { heldAt: hold.heldAt, by: actor(ctx), at: ctx.now.toISOString() });
+  await deps.storage.removalConfirmations.put(group.id, { heldAt: hold.heldAt, count: hold.count, by: actor(ctx), at: ctx.now.toISOString() });
   await audit(deps.storage.audit, ctx, {
     action: 'group.confirm_removals',
     target: group.id,

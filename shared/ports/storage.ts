@@ -107,6 +107,8 @@ export interface GroupHold {
 export interface RemovalConfirmation {
   /** the hold it releases; it releases no other */
   heldAt: string;
+  /** how many removals the administrator saw when confirming (null: kept before counts were) */
+  count: number | null;
   by: string;
   at: string;
 }

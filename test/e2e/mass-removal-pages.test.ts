@@ -5,6 +5,7 @@
  * answer drops people on both pages: the first page takes out what the budget allows, the
  * continuation refuses the second page's refresh (its members stay), and the re-check pass's
  * survey holds the group with one email. Removing members from the held group is not held.
+ * A confirmation releases what the administrator saw, not a change that grew past it.
  */
 import { GRAPH_EMULATOR_DEFAULTS } from '../../dev/emulators/graph/server';
 import defaultSeed from '../../dev/emulators/vantagepoint/seed.json';
@@ -14,6 +15,7 @@ import { createSecretSource } from '../../shared/adapters/secrets';
 import { createVantagepointDirectory } from '../../shared/adapters/vantagepoint';
 import type { Config } from '../../shared/config';
 import { removeMember } from '../../shared/operations/members';
+import { confirmRemovals } from '../../shared/operations/removals';
 import { deliverNotice } from '../../shared/operations/outbox';
 import { handleReconcileRequest, PREREQUISITE_MAX_AGE_MS, reconcileGroup } from '../../shared/operations/reconcile';
 import type { Mailer, MailProvider, ReconcileRequest, VantagepointDirectory } from '../../shared/ports';
@@ -26,18 +28,23 @@ const SECOND_PAGE_DROPPED = employees(110, 144); // 35 of the second page
 const DROPPED = new Set([...FIRST_PAGE_DROPPED, ...SECOND_PAGE_DROPPED]);
 // 20 % of 190 active members: 38 may go in one pass; 70 would
 const LIMIT = 38;
+// Later, Vantagepoint's answer loses 25 more of the first page
+const MORE = new Set(employees(45, 69));
 
 let normal: VantagepointEmulator;
 let truncated: VantagepointEmulator;
+let worse: VantagepointEmulator;
 let h: Harness;
 let healthy: VantagepointDirectory;
 let broken: VantagepointDirectory;
+let worseStill: VantagepointDirectory;
 let mailer: Mailer;
 const secretsEnv = { VANTAGEPOINT_CLIENT_SECRET: 'local-dev-secret', VANTAGEPOINT_SERVICE_PASSWORD: 'connect-service', GRAPH_CLIENT_SECRET: GRAPH_EMULATOR_DEFAULTS.clientSecret };
 
 beforeAll(async () => {
   normal = await startVantagepointEmulator({ port: 0 });
   truncated = await startVantagepointEmulator({ port: 0, seed: { ...defaultSeed, users: defaultSeed.users.filter((u) => !DROPPED.has(u.Employee)) } });
+  worse = await startVantagepointEmulator({ port: 0, seed: { ...defaultSeed, users: defaultSeed.users.filter((u) => !DROPPED.has(u.Employee) && !MORE.has(u.Employee)) } });
   h = await startHarness({
     settings: {
       VANTAGEPOINT_BASE_URL: normal.url,
@@ -55,6 +62,7 @@ beforeAll(async () => {
   };
   healthy = directoryOn(normal.url);
   broken = directoryOn(truncated.url);
+  worseStill = directoryOn(worse.url);
   mailer = createMailer(h.config, createSecretSource(h.config, { env: secretsEnv })) as Mailer;
   await h.storage.settings.save({ notificationEmails: ['ops@contoso.test'], massRemovalGuard: { percent: 20, minimum: 10 }, updatedAt: null, updatedBy: null }, null);
 });
@@ -63,13 +71,16 @@ afterAll(async () => {
   await h?.stop();
   await normal?.stop();
   await truncated?.stop();
+  await worse?.stop();
 });
 
 const live = () => h.graph.subscriptions().length;
 const prerequisiteOf = async (groupId: string, employeeId: string) => (await h.storage.members.get(groupId, employeeId))?.prerequisite;
 
+let groupId = '';
+
 it('carries the removal budget through the continuations of a large group: the pass never takes out more than the limit, and the re-check holds the group', async () => {
-  const groupId = (await h.addGroup('enabled', MEMBERS.map((employeeId) => ({ employeeId })))).id;
+  groupId = (await h.addGroup('enabled', MEMBERS.map((employeeId) => ({ employeeId })))).id;
   expect(await reconcileGroup({ ...h.deps, directory: healthy }, { groupId, reason: 'test', requestId: 'first' }, h.options())).toMatchObject({ complete: true, counts: { active: 190 } });
   expect(live()).toBe(190);
   await h.takeReconcileRequests();
@@ -120,4 +131,27 @@ it('carries the removal budget through the continuations of a large group: the p
   for (const run of runs) await handleReconcileRequest(h.deps, run, h.options());
   expect(live()).toBe(115);
   for (const id of leaving) expect(h.liveFor(id)).toEqual([]);
+});
+
+it('lets a confirmation release only what the administrator saw (and the usual limit): a change grown past it is a new hold with its own email', async () => {
+  const first = (await h.storage.statusSummaries.get(groupId))?.hold;
+  expect(first).toMatchObject({ count: 35 });
+  expect(await confirmRemovals(h.deps, groupId, h.context())).toMatchObject({ confirmed: { count: 35 } });
+
+  // An hour on, Vantagepoint loses 25 more: 60 of the 115 active members, over the 35 confirmed plus 23.
+  h.clock.advance(PREREQUISITE_MAX_AGE_MS + 60_000);
+  const grown = collectingLog();
+  expect(await reconcileGroup({ ...h.deps, directory: worseStill }, { groupId, reason: 'guard.confirmed', requestId: 'grown' }, { ...h.options(), log: grown.log })).toMatchObject({ held: true });
+  expect(grown.events).toContainEqual({ event: 'reconcile.guard_grew', fields: expect.objectContaining({ confirmed: 35, count: 60, allowed: 35 + 23 }) });
+  const second = (await h.storage.statusSummaries.get(groupId))?.hold;
+  expect(second).toMatchObject({ count: 60, activeMembers: 115, limit: 23 });
+  expect(second?.heldAt).not.toBe(first?.heldAt);
+  expect(live()).toBe(115);
+  expect((await h.takeNotices()).map((n) => n.notice)).toEqual([expect.objectContaining({ cause: 'group_held', count: 60, episode: `${groupId}@${second?.heldAt}` })]);
+
+  // Confirmed as it now stands, the removals go ahead.
+  await confirmRemovals(h.deps, groupId, h.context());
+  expect(await reconcileGroup({ ...h.deps, directory: worseStill }, { groupId, reason: 'guard.confirmed', requestId: 'confirmed' }, h.options())).toMatchObject({ complete: true, counts: { active: 55 } });
+  expect(live()).toBe(55);
+  expect((await h.storage.statusSummaries.get(groupId))?.hold).toBeUndefined();
 });

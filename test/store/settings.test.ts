@@ -79,8 +79,11 @@ describe('the mass-removal hold and its confirmation', () => {
     expect((await storage.statusSummaries.get('held'))?.hold).toBeUndefined();
 
     expect(await storage.removalConfirmations.get('held')).toBeNull();
-    await storage.removalConfirmations.put('held', { heldAt: 't1', by: 'admin', at: 't4' });
-    expect(await storage.removalConfirmations.get('held')).toEqual({ heldAt: 't1', by: 'admin', at: 't4' });
+    await storage.removalConfirmations.put('held', { heldAt: 't1', count: 25, by: 'admin', at: 't4' });
+    expect(await storage.removalConfirmations.get('held')).toEqual({ heldAt: 't1', count: 25, by: 'admin', at: 't4' });
+    // a confirmation kept before counts were
+    await storage.removalConfirmations.put('held', { heldAt: 't1', count: null, by: 'admin', at: 't5' });
+    expect(await storage.removalConfirmations.get('held')).toEqual({ heldAt: 't1', count: null, by: 'admin', at: 't5' });
     // not a member row: listings of the group never see it
     expect((await storage.members.list('held', { top: 10 })).items).toEqual([]);
   });

@@ -68,10 +68,11 @@ export function createRemovalConfirmationStore(members: TableClient): RemovalCon
         () => members.getEntity<Row>(checkKey('groupId', groupId), CONFIRM_ROW).then((r): Row | null => r),
         { 404: () => null },
       );
-      return row ? { heldAt: text(row, 'heldAt'), by: text(row, 'by'), at: text(row, 'at') } : null;
+      return row ? { heldAt: text(row, 'heldAt'), count: typeof row.count === 'number' ? row.count : null, by: text(row, 'by'), at: text(row, 'at') } : null;
     },
     async put(groupId, confirmation) {
-      const entity = { partitionKey: checkKey('groupId', groupId), rowKey: CONFIRM_ROW, ...confirmation };
+      const { count, ...rest } = confirmation;
+      const entity = { partitionKey: checkKey('groupId', groupId), rowKey: CONFIRM_ROW, ...rest, ...(count === null ? {} : { count }) };
       checkEntity(entity);
       await storageCall('write removal confirmation', () => members.upsertEntity(entity, 'Replace'));
     },

@@ -5,7 +5,8 @@
  * `massRemovalGuard`) and the pass stops: nobody is removed, the group shows `hold` with
  * the count and the cause, the administrators get one email. The hold is the
  * reconciler's outcome (kept with the status counts); an administrator's confirmation
- * (POST .../sync/confirm-removals) is a separate fact the next pass acts on. A later pass
+ * (POST .../sync/confirm-removals) is a separate fact the next pass acts on, for as many
+ * removals as the administrator saw (plus the usual limit), no more. A later pass
  * that no longer sees the mass change clears the hold by itself. Disabling a group and
  * removing members are explicit admin actions and never pass through here.
  */
@@ -96,28 +97,38 @@ export async function checkGuard(deps: Deps, group: Group, passOf: string, optio
     return current ? { proceed: false, hold: current } : { proceed: true, refresh: false };
   }
   const { massRemovalGuard } = await readSettings(deps.storage.settings);
+  const limit = removalLimit(survey.activeMembers, massRemovalGuard);
   if (!guardTrips(survey.count, survey.activeMembers, massRemovalGuard)) {
     if (current) options.log('reconcile.guard_cleared', { groupId: group.id, heldAt: current.heldAt, count: survey.count, activeMembers: survey.activeMembers });
     // The survey is a look before the pass: what the pages' refreshes then take out is held to the same limit.
-    return { proceed: true, refresh: true, removalBudget: removalLimit(survey.activeMembers, massRemovalGuard) };
+    return { proceed: true, refresh: true, removalBudget: limit };
   }
+  let grew = false;
   if (current) {
     const confirmation = await deps.storage.removalConfirmations.get(group.id);
     if (confirmation?.heldAt === current.heldAt) {
-      options.log('reconcile.guard_confirmed', { groupId: group.id, heldAt: current.heldAt, count: survey.count, by: confirmation.by });
-      return { proceed: true, refresh: true };
+      // The administrator confirmed the removals they saw, and the usual limit on top; a change
+      // grown past that since (Vantagepoint answering worse still) is a new hold, with its own email.
+      const allowed = (confirmation.count ?? survey.count) + limit;
+      if (survey.count <= allowed) {
+        options.log('reconcile.guard_confirmed', { groupId: group.id, heldAt: current.heldAt, count: survey.count, by: confirmation.by });
+        return { proceed: true, refresh: true, removalBudget: allowed };
+      }
+      options.log('reconcile.guard_grew', { groupId: group.id, heldAt: current.heldAt, confirmed: confirmation.count, count: survey.count, allowed });
+      grew = true;
     }
   }
   const now = options.now().toISOString();
+  const kept = grew ? null : current;
   const hold: GroupHold = {
-    heldAt: current?.heldAt ?? now,
+    heldAt: kept?.heldAt ?? now,
     checkedAt: now,
     count: survey.count,
     activeMembers: survey.activeMembers,
-    limit: removalLimit(survey.activeMembers, massRemovalGuard),
+    limit,
     byReason: survey.byReason,
     cause: describeCause(survey),
-    noticeQueued: current?.noticeQueued ?? false,
+    noticeQueued: kept?.noticeQueued ?? false,
   };
   if (!hold.noticeQueued) {
     // One email per hold (its episode is heldAt); queued again only if queueing failed.
