@@ -6,13 +6,13 @@
  */
 import { GRAPH_EMULATOR_DEFAULTS } from '../../dev/emulators/graph/server';
 import { startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
-import { createMailer } from '../../shared/adapters/graph';
+import { createMailer, createMailProvider } from '../../shared/adapters/graph';
 import { createSecretSource } from '../../shared/adapters/secrets';
 import { createVantagepointDirectory } from '../../shared/adapters/vantagepoint';
 import { checkVantagepointCredential, graphAccessNotices } from '../../shared/operations/incidents';
 import { deliverNotice } from '../../shared/operations/outbox';
 import { currentGraphAccess } from '../../shared/operations/graphAccess';
-import { handleReconcileRequest, reconcileGroup, sweep } from '../../shared/operations/reconcile';
+import { handleReconcileRequest, reconcileGroup, reconcileUser, sweep } from '../../shared/operations/reconcile';
 import { forceUserSync, updateUserState } from '../../shared/operations/userSync';
 import type { Mailer, NoticeMessage } from '../../shared/ports';
 import { collectingLog, mailboxOf, startHarness, type Harness } from '../support/reconcile';
@@ -87,6 +87,34 @@ describe('a user suspended', () => {
     await pass();
     await deliverAll();
     expect(mailTo(mailboxOf(forbidden))).toHaveLength(2);
+  });
+});
+
+describe('a user suspended after 10 consecutive failed synchronizations', () => {
+  it('emails the user and the list once, with the last error, the fix and the Force action', async () => {
+    const id = 'E0330';
+    await h.addGroup('enabled', [{ employeeId: id }]);
+    // no transient retries inside a run, so ten failing runs are quick
+    const deps = { ...h.deps, mail: createMailProvider(h.config, createSecretSource(h.config, { env }), { maxTransientRetries: 0 }) };
+    h.graph.setFaults({ forbiddenMailboxes: [], errorRate: 1 });
+    for (let run = 1; run <= 10; run++) {
+      await reconcileUser(deps, id, h.options());
+      const state = await h.storage.userState.get(id);
+      expect(state?.consecutiveFailures).toBe(run);
+      if (run < 10) h.clock.passTo(state?.nextRetryAt ?? '');
+    }
+    h.graph.setFaults({ errorRate: 0 });
+    expect(await h.storage.userState.get(id)).toMatchObject({ suspendedReason: 'TOO_MANY_FAILURES' });
+    expect((await deliverAll()).map((n) => n.notice)).toEqual([expect.objectContaining({ cause: 'user_suspended', employeeId: id, reason: 'TOO_MANY_FAILURES' })]);
+    expect(mailTo(mailboxOf(id))).toEqual([expect.objectContaining({ body: expect.stringMatching(/failed too many times in a row/) })]);
+    for (const address of LIST) {
+      expect(mailTo(address).filter((m) => m.body.includes(id))).toEqual([
+        expect.objectContaining({ body: expect.stringMatching(new RegExp(`too many times in a row\\. Last error[^\\n]*ServiceUnavailable[\\s\\S]*POST /api/users/${id}/sync/force`)) }),
+      ]);
+    }
+    // suspended: later runs do nothing, and nothing is sent again
+    await reconcileUser(deps, id, h.options());
+    expect(await h.takeNotices()).toEqual([]);
   });
 });
 
