@@ -35,6 +35,28 @@ async function freePorts(): Promise<Record<PortName, number>> {
   return ports;
 }
 
+const portsEnv = (ports: Record<PortName, number>) => Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)]));
+
+/**
+ * `npm start` on ports found free a moment before: another test process on this machine may take
+ * one first (start.js then stops, naming it), and it is started again on other ports. Resolves
+ * once the banner is out, when everything listens.
+ */
+async function startOnFreePorts(extra: NodeJS.ProcessEnv = {}): Promise<ReturnType<typeof npmStart> & { ports: Record<PortName, number> }> {
+  for (let attempt = 1; ; attempt++) {
+    const ports = await freePorts();
+    const started = npmStart({ ...cleanEnvironment(), ...portsEnv(ports), ...extra });
+    let ended = false;
+    void started.exited.then(() => (ended = true));
+    const ready = await eventually('npm start prints its banner or stops', () =>
+      Promise.resolve(started.output().includes('Connect Sync is running locally') ? true : ended ? false : undefined),
+    );
+    if (ready) return { ...started, ports };
+    if (attempt < 3 && /in use|EADDRINUSE/.test(started.output())) continue;
+    throw new Error(`npm start stopped:\n${started.output()}`);
+  }
+}
+
 async function refuses(port: number): Promise<boolean> {
   try {
     await waitForPort(port, 1);
@@ -45,11 +67,8 @@ async function refuses(port: number): Promise<boolean> {
 }
 
 it('starts Azurite, both emulators and the functions, and stops them all on SIGINT', async () => {
-  const ports = await freePorts();
-  const { child, exited, output } = npmStart({ ...cleanEnvironment(), ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) });
-
+  const { child, exited, output, ports } = await startOnFreePorts();
   try {
-    await waitForPort(ports.FUNCTIONS_PORT, 30_000);
     const health = await fetch(`http://127.0.0.1:${ports.FUNCTIONS_PORT}/api/health`);
     expect(health.status).toBe(200);
     // as the banner and the README say: sign in, then use the session token
@@ -73,17 +92,8 @@ it('starts Azurite, both emulators and the functions, and stops them all on SIGI
 it('starts no Vantagepoint or Graph emulator when their base URLs are in the environment, and uses those servers', async () => {
   const vantagepoint = await startVantagepointEmulator({ port: 0 });
   const graph = await startGraphEmulator({ port: 0 });
-  const ports = await freePorts();
-  const env = {
-    ...cleanEnvironment(),
-    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-    VANTAGEPOINT_BASE_URL: vantagepoint.url,
-    GRAPH_BASE_URL: `${graph.url}/v1.0`,
-    GRAPH_AUTHORITY_HOST: graph.url,
-  };
-  const { child, exited, output } = npmStart(env);
+  const { child, exited, output, ports } = await startOnFreePorts({ VANTAGEPOINT_BASE_URL: vantagepoint.url, GRAPH_BASE_URL: `${graph.url}/v1.0`, GRAPH_AUTHORITY_HOST: graph.url });
   try {
-    await waitForPort(ports.FUNCTIONS_PORT, 30_000);
     expect(await refuses(ports.VANTAGEPOINT_EMULATOR_PORT)).toBe(true);
     expect(await refuses(ports.GRAPH_EMULATOR_PORT)).toBe(true);
     const session = await fetch(`http://127.0.0.1:${ports.FUNCTIONS_PORT}/api/session`, {
@@ -109,12 +119,11 @@ it('starts no Vantagepoint or Graph emulator when their base URLs are in the env
  * GET /emulator/mail shows one email to them and one to the address, with no repeat.
  */
 it('Done means: a member whose mailbox is forbidden is suspended, and GET /emulator/mail shows one email to them and one to the listed address', async () => {
-  const ports = await freePorts();
-  const started = npmStart({ ...cleanEnvironment(), ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) });
+  const started = await startOnFreePorts();
+  const { ports } = started;
   const base = `http://127.0.0.1:${ports.FUNCTIONS_PORT}/api`;
   const graph = `http://127.0.0.1:${ports.GRAPH_EMULATOR_PORT}`;
   try {
-    await waitForPort(ports.FUNCTIONS_PORT, 30_000);
     const signIn = await fetch(`${base}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'admin' }) });
     const { token } = (await signIn.json()) as { token: string };
     const call = async (method: string, route: string, body?: unknown) => {
