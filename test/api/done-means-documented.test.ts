@@ -8,16 +8,12 @@
  * every other member is not configured with its code; a non-administrator gets 403 ADMIN_ROLE, an
  * administrator without an email 403 ADMIN_EMPLOYEE, a wrong password 401.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { DEFAULT_PORTS, type PortName } from '../../dev/env';
 import { startGraphEmulator, type GraphEmulator } from '../../dev/emulators/graph/server';
-import { freePort, waitForPort } from '../../dev/support/ports';
 import { startDocumentedVantagepoint, type DocumentedEmployee, type DocumentedUser, type DocumentedVantagepoint } from '../support/deltekDocumented';
 import { api, expectProblem, type Api } from '../support/http';
+import { startOnFreePorts } from '../support/npmStart';
 import type { Stack } from '../support/stack';
 
-const root = path.resolve(__dirname, '../..');
 const key = (n: number) => String(n).padStart(5, '0');
 const person = (n: number, email: string | null = `person.${key(n)}@example.com`, status: DocumentedEmployee['status'] = 'A'): DocumentedEmployee => ({
   key: key(n),
@@ -68,9 +64,7 @@ const NOT_CONFIGURED: Record<string, string> = {
 
 let vantagepoint: DocumentedVantagepoint;
 let graph: GraphEmulator;
-let child: ChildProcess;
-let exited: Promise<number | null>;
-let output = '';
+let started: Awaited<ReturnType<typeof startOnFreePorts>>;
 let service: Pick<Stack, 'baseUrl'>;
 
 beforeAll(async () => {
@@ -82,12 +76,8 @@ beforeAll(async () => {
     employees: employeeRecords,
   });
   graph = await startGraphEmulator({ port: 0, allowHttpNotificationUrls: true });
-  const ports = {} as Record<PortName, number>;
-  for (const name of Object.keys(DEFAULT_PORTS) as PortName[]) ports[name] = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
-  delete env.AzureWebJobsStorage;
   // exactly the settings the README names for a run against your own Vantagepoint (and Graph's)
-  Object.assign(env, {
+  started = await startOnFreePorts({
     VANTAGEPOINT_BASE_URL: vantagepoint.url,
     VANTAGEPOINT_DATABASE: 'ACME_PROD',
     VANTAGEPOINT_CLIENT_ID: 'acme-connect',
@@ -98,20 +88,12 @@ beforeAll(async () => {
     GRAPH_BASE_URL: `${graph.url}/v1.0`,
     GRAPH_AUTHORITY_HOST: graph.url,
   });
-  child = spawn(process.execPath, [path.join(root, 'dist/dev/start.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  await waitForPort(ports.FUNCTIONS_PORT, 30_000);
-  // the banner follows once every part is up
-  const banner = Date.now() + 30_000;
-  while (!output.includes('Connect Sync is running locally') && Date.now() < banner) await new Promise((r) => setTimeout(r, 100));
-  service = { baseUrl: `http://127.0.0.1:${ports.FUNCTIONS_PORT}/api` };
+  service = { baseUrl: `http://127.0.0.1:${started.ports.FUNCTIONS_PORT}/api` };
 });
 
 afterAll(async () => {
-  child?.kill('SIGINT');
-  await exited;
+  started?.child.kill('SIGINT');
+  await started?.exited;
   await graph?.stop();
   await vantagepoint?.stop();
 });
@@ -119,7 +101,7 @@ afterAll(async () => {
 const client = (token?: string): Api => api(service as Stack, token);
 
 it('npm start used that server, not an emulator', () => {
-  expect(output).toContain(`${vantagepoint.url}/api   (yours: VANTAGEPOINT_BASE_URL)`);
+  expect(started.output()).toContain(`${vantagepoint.url}/api   (yours: VANTAGEPOINT_BASE_URL)`);
 });
 
 it('answers 403 ADMIN_ROLE to a non-administrator, 403 ADMIN_EMPLOYEE to an administrator without an email, 401 to a wrong password', async () => {

@@ -6,7 +6,8 @@ import { api, expectProblem, uniqueId, type Api } from '../support/http';
  * answers only in Deltek's documented shapes (the emulator: arrays for single records, user
  * Status A/I, employee Status A/I/T, no Role, no /user/current, pages capped at 100 so most user
  * records sit beyond page 1, `database` checked), signing in, creating a group, adding members,
- * enabling it, and checking every status and code. Employees used by this file only:
+ * enabling it, and checking every status and code (the same against a server that is not the
+ * emulator, through `npm start`: done-means-documented.test.ts). Employees used by this file only:
  * E0054, E0160, E0244 (active), E0204, E0209, E0214, E0233, E0220, E9998.
  */
 

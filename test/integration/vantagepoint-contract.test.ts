@@ -153,6 +153,21 @@ describe('users and employees (Postman collection)', () => {
     expect(await directory(s.fetchImpl).checkCaller('admin')).toMatchObject({ username: 'ADMIN', employeeId: '00001' });
   });
 
+  it('a look-up answered with several records (a server searching instead of looking up) yields the one asked for, never another', async () => {
+    const admin = users[0] as Record<string, unknown>;
+    const lookalike = { ...admin, Username: 'ADMINISTRATOR', Employee: '00002' };
+    const s = stub((path) => {
+      if (path === '/token') return tokenOk;
+      if (path === '/user/admin') return { status: 200, body: [lookalike, admin] };
+      if (path === '/user/adm') return { status: 200, body: [lookalike, admin] };
+      if (path === '/employee/00001') return { status: 200, body: [{ ...employeeFixture.filtered.body[0], Employee: '000010' }, employeeFixture.filtered.body[0]] };
+      return undefined;
+    });
+    const vp = directory(s.fetchImpl, { CONNECT_ADMIN_USERS: 'admin,adm' });
+    expect(await vp.checkCaller('admin')).toMatchObject({ username: 'ADMIN', employeeId: '00001' });
+    await expect(vp.checkCaller('adm')).rejects.toMatchObject({ code: 'ADMIN_ROLE' }); // no user "adm" among them
+  });
+
   it('with no Role on the record (Deltek\'s sample), CONNECT_ADMIN_USERS decides, ignoring case', async () => {
     const vp = directory(server().fetchImpl);
     expect(await vp.checkCaller('Admin')).toEqual({ username: 'ADMIN', employeeId: '00001', email: 'ada.admin@example.com', role: '' });

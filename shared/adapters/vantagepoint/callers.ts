@@ -4,7 +4,7 @@ import { isValidEmail } from '../../domain/email';
 import { ForbiddenError, UnauthorizedError } from '../../errors';
 import type { ApiResponse, VantagepointApi } from './api';
 import { TtlCache } from './cache';
-import { parseSingle } from './parse';
+import { parseKeyed, parseSingle } from './parse';
 import { TokenRejectedError, type ServiceTokens } from './tokens';
 import { isActiveUserStatus, userSchema, type VantagepointEmployee, type VantagepointUser } from './wire';
 
@@ -124,13 +124,12 @@ export class CallerDirectory {
     return { caller: { username: user.Username, employeeId: employee.Employee, email: employee.EMail.trim(), role } };
   }
 
-  /** `GET /api/user/{username}` with the service token: an array of one (an object is accepted); 404 or `[]` → none. */
+  /** `GET /api/user/{username}` with the service token: an array of one (an object is accepted); 404, `[]` or only other users → none. */
   private async user(username: string): Promise<VantagepointUser | null> {
     const response = await this.deps.serviceGet(`/user/${encodeURIComponent(username)}`);
     if (response.status === 404) return null;
-    const user = parseSingle(response, userSchema, 'GET /api/user/{username}');
     // A server that answers a list here must not let another user's record decide.
-    return user && user.Username.toLowerCase() === username.toLowerCase() ? user : null;
+    return parseKeyed(response, userSchema, 'GET /api/user/{username}', (u) => u.Username.toLowerCase() === username.toLowerCase());
   }
 }
 

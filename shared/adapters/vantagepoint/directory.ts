@@ -9,7 +9,7 @@ import { CallerDirectory } from './callers';
 import { mapLimited } from '../../util/concurrency';
 import { canonicalEmployeeId } from '../../domain/employee';
 import { readAllPages } from './paging';
-import { parsePage, parseSingle } from './parse';
+import { parseKeyed, parsePage } from './parse';
 import { describeError, ServiceTokens, TokenRejectedError } from './tokens';
 import { CLIENT_PAGE_SIZE, EMPLOYEE_FIELDS, employeeSchema, isActiveUserStatus, userSchema, type VantagepointEmployee, type VantagepointUser } from './wire';
 import { singleFlight } from '../../util/singleFlight';
@@ -101,8 +101,7 @@ class HttpVantagepointDirectory implements VantagepointDirectory, EmployeeList {
   private async employee(key: string): Promise<VantagepointEmployee | null> {
     const response = await this.serviceGet(`/employee/${encodeURIComponent(key)}?fieldFilter=${EMPLOYEE_FIELDS.join(',')}`);
     if (response.status === 404) return null;
-    const employee = parseSingle(response, employeeSchema, 'GET /api/employee/{key}');
-    return employee && employee.Employee.toLowerCase() === key.toLowerCase() ? employee : null;
+    return parseKeyed(response, employeeSchema, 'GET /api/employee/{key}', (e) => e.Employee.toLowerCase() === key.toLowerCase());
   }
 
   /** Users indexed by employee key, from the paged user list; cached, one load at a time. */
