@@ -48,7 +48,10 @@ export async function startOnFreePorts(extra: NodeJS.ProcessEnv = {}): Promise<R
     void started.exited.then(() => (ended = true));
     const ready = await eventually('npm start prints its banner or stops', () =>
       Promise.resolve(started.output().includes('Connect Sync is running locally') ? true : ended ? false : undefined),
-    );
+    ).catch((err: unknown) => {
+      started.child.kill('SIGINT'); // never leave a half-started stack behind
+      throw err;
+    });
     if (ready) return { ...started, ports };
     if (attempt < 3 && /in use|EADDRINUSE/.test(started.output())) continue;
     throw new Error(`npm start stopped:\n${started.output()}`);
