@@ -132,7 +132,7 @@ export const createGroup = admin({
   body: S.CreateGroupBody,
   responses: {
     201: { description: 'Created', schema: S.GroupView },
-    409: problem('DUPLICATE_ID or DUPLICATE_NAME'),
+    409: problem('DUPLICATE_ID or DUPLICATE_NAME; GROUP_DELETING while a deleted group of this id still has members being released (retry shortly)'),
   },
   locationOf: (group: { id: string }) => `/api/groups/${encodeURIComponent(group.id)}`,
 });

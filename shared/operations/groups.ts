@@ -9,6 +9,7 @@ import { loadGroupView, requireGroup, type GroupViewBody } from './views';
 type Deps = Pick<Services, 'storage'>;
 
 export async function createGroup(deps: Deps, body: z.output<typeof S.CreateGroupBody>, ctx: OperationContext): Promise<GroupViewBody> {
+  await refuseLeftovers(deps, body.id, ctx);
   const at = ctx.now.toISOString();
   const group = await deps.storage.groups.create({
     id: body.id,
@@ -29,6 +30,18 @@ export async function createGroup(deps: Deps, body: z.output<typeof S.CreateGrou
     scopes: [groupScope(group.id)],
   });
   return loadGroupView(deps.storage, group);
+}
+
+/**
+ * An add still writing when its group's release job passed leaves member rows behind (it queues
+ * another release as it finds the group gone). Until that job has run the id is still being
+ * released: a group re-created over those rows would inherit people nobody added to it.
+ */
+async function refuseLeftovers(deps: Deps, groupId: string, ctx: OperationContext): Promise<void> {
+  if (await deps.storage.groups.get(groupId)) return; // create answers that conflict itself
+  if ((await deps.storage.members.summary(groupId)).memberCount === 0) return;
+  await nudge(deps.storage.reconcileQueue, ctx, { releaseGroupId: groupId, reason: 'group.create_over_leftovers' });
+  throw new ConflictError('GROUP_DELETING', `Group '${groupId}' is still being deleted (its members are being released); retry shortly.`);
 }
 
 export async function listGroups(deps: Deps, query: z.output<typeof S.ListGroupsQuery>) {
