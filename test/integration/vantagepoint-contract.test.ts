@@ -135,6 +135,20 @@ describe('users and employees (Postman collection)', () => {
     expect(employeeCall?.query.get('fieldFilter')?.split(',').sort()).toEqual(['EMail', 'Employee', 'FirstName', 'LastName', 'Status']);
   });
 
+  it('a user record without a Status (Deltek documents only A and I) is read alike by the caller check and the member prerequisites: not inactive', async () => {
+    const { Status: _left, ...admin } = users[0] as Record<string, unknown>;
+    const s = stub((path, query) => {
+      if (path === '/token') return tokenOk;
+      if (path === '/user') return { status: 200, body: query.get('page') === '1' || query.get('offset') === '0' ? [admin] : [] };
+      if (path === '/user/admin') return single(admin);
+      if (path === '/employee/00001') return { status: 200, body: employeeFixture.response.body };
+      return undefined;
+    });
+    const vp = directory(s.fetchImpl);
+    expect(await vp.checkCaller('admin')).toMatchObject({ username: 'ADMIN', employeeId: '00001' });
+    expect((await vp.employeeFacts(['00001'])).get('00001')?.user).toEqual({ username: 'ADMIN', active: true });
+  });
+
   it('a missing record is "none" whether Vantagepoint answers 404 or 200 []', async () => {
     for (const missing of responses.missingRecord) {
       const vp = directory(server(missing).fetchImpl);

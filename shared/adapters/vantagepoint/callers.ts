@@ -99,7 +99,7 @@ export class CallerDirectory {
     if (!user) {
       return denied('ADMIN_ROLE', `Vantagepoint has no user record "${username}" readable by the service account (Settings > Security > Users).`);
     }
-    if (user.Status.trim() !== '' && !isActiveUserStatus(user.Status)) {
+    if (!isActiveUserStatus(user.Status)) {
       return denied('ADMIN_ROLE', `Your Vantagepoint user "${user.Username}" is inactive (Settings > Security > Users).`);
     }
     const role = (user.Role ?? '').trim();

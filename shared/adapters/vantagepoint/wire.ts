@@ -74,10 +74,15 @@ export const CLIENT_PAGE_SIZE = 100;
 /** The emulator's cap, below what a careless client might ask for, so clients must follow pages. */
 export const EMULATOR_MAX_PAGE_SIZE = 100;
 
-/** Deltek's user Status "A" (some versions spell it out: "Active"). */
+/**
+ * Deltek's user Status "A" (some versions spell it out: "Active"). A record without a Status
+ * (a server or field filter that leaves it out: Deltek documents only A and I) is not taken as
+ * inactive, as an employee without one is not: only a status that says otherwise fails. The
+ * caller check and the member prerequisites read it alike.
+ */
 export function isActiveUserStatus(status: string): boolean {
   const s = status.trim().toLowerCase();
-  return s === 'a' || s === 'active';
+  return s === '' || s === 'a' || s === 'active';
 }
 
 /**
