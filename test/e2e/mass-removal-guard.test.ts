@@ -5,62 +5,32 @@
  * hold clears by itself once Vantagepoint answers normally again, and an administrator's
  * confirmation lets the removals go ahead. Disabling a group is never held.
  */
-import { GRAPH_EMULATOR_DEFAULTS } from '../../dev/emulators/graph/server';
-import defaultSeed from '../../dev/emulators/vantagepoint/seed.json';
-import { startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
-import { createMailer } from '../../shared/adapters/graph';
-import { createSecretSource } from '../../shared/adapters/secrets';
-import { createVantagepointDirectory } from '../../shared/adapters/vantagepoint';
-import type { Config } from '../../shared/config';
 import { groupScope } from '../../shared/operations/context';
 import { deliverNotice } from '../../shared/operations/outbox';
 import { PREREQUISITE_MAX_AGE_MS, reconcileGroup } from '../../shared/operations/reconcile';
 import { confirmRemovals } from '../../shared/operations/removals';
 import type { Mailer, VantagepointDirectory } from '../../shared/ports';
 import { employees } from '../support/http';
-import { collectingLog, startHarness, type Harness } from '../support/reconcile';
+import { startGuardWorld, type GuardWorld } from '../support/guardWorld';
+import { collectingLog, type Harness } from '../support/reconcile';
 
-const seed = defaultSeed;
 const MEMBERS = employees(10, 39); // 30 members
 const DROPPED = new Set(employees(10, 34)); // 25 of them vanish from the user list
 
-let normal: VantagepointEmulator;
-let truncated: VantagepointEmulator;
 let h: Harness;
 let healthy: VantagepointDirectory;
 let broken: VantagepointDirectory;
 let mailer: Mailer;
 
-const secretsEnv = { VANTAGEPOINT_CLIENT_SECRET: 'local-dev-secret', VANTAGEPOINT_SERVICE_PASSWORD: 'connect-service', GRAPH_CLIENT_SECRET: GRAPH_EMULATOR_DEFAULTS.clientSecret };
-
+let world: GuardWorld;
 beforeAll(async () => {
-  normal = await startVantagepointEmulator({ port: 0 });
-  truncated = await startVantagepointEmulator({ port: 0, seed: { ...seed, users: seed.users.filter((u) => !DROPPED.has(u.Employee)) } });
-  h = await startHarness({
-    settings: {
-      VANTAGEPOINT_BASE_URL: normal.url,
-      VANTAGEPOINT_SERVICE_USERNAME: 'connect-service',
-      VANTAGEPOINT_SERVICE_PASSWORD: 'connect-service',
-      VANTAGEPOINT_CLIENT_SECRET: 'local-dev-secret',
-      GRAPH_RESOURCES: 'events',
-      GRAPH_WRITE_LIMIT: '2000',
-      NOTIFICATION_SENDER: 'connect-notifications@contoso.test',
-    },
-  });
-  const directoryOn = (url: string) => {
-    const config: Config = { ...h.config, VANTAGEPOINT_BASE_URL: url };
-    return createVantagepointDirectory(config, createSecretSource(config, { env: secretsEnv }));
-  };
-  healthy = directoryOn(normal.url);
-  broken = directoryOn(truncated.url);
-  mailer = createMailer(h.config, createSecretSource(h.config, { env: secretsEnv })) as Mailer;
-  await h.storage.settings.save({ notificationEmails: ['ops@contoso.test'], massRemovalGuard: { percent: 20, minimum: 10 }, updatedAt: null, updatedBy: null }, null);
+  world = await startGuardWorld([new Set<string>(), DROPPED]);
+  ({ h, mailer } = world);
+  [healthy, broken] = world.directories as [VantagepointDirectory, VantagepointDirectory];
 });
 
 afterAll(async () => {
-  await h?.stop();
-  await normal?.stop();
-  await truncated?.stop();
+  await world?.stop();
 });
 
 const pass = (directory: VantagepointDirectory, requestId: string) => {

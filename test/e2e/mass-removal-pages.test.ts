@@ -7,20 +7,14 @@
  * survey holds the group with one email. Removing members from the held group is not held.
  * A confirmation releases what the administrator saw, not a change that grew past it.
  */
-import { GRAPH_EMULATOR_DEFAULTS } from '../../dev/emulators/graph/server';
-import defaultSeed from '../../dev/emulators/vantagepoint/seed.json';
-import { startVantagepointEmulator, type VantagepointEmulator } from '../../dev/emulators/vantagepoint/server';
-import { createMailer } from '../../shared/adapters/graph';
-import { createSecretSource } from '../../shared/adapters/secrets';
-import { createVantagepointDirectory } from '../../shared/adapters/vantagepoint';
-import type { Config } from '../../shared/config';
 import { removeMember } from '../../shared/operations/members';
 import { confirmRemovals } from '../../shared/operations/removals';
 import { deliverNotice } from '../../shared/operations/outbox';
 import { handleReconcileRequest, PREREQUISITE_MAX_AGE_MS, reconcileGroup } from '../../shared/operations/reconcile';
 import type { Mailer, MailProvider, ReconcileRequest, VantagepointDirectory } from '../../shared/ports';
 import { employees } from '../support/http';
-import { collectingLog, startHarness, type Harness } from '../support/reconcile';
+import { startGuardWorld, type GuardWorld } from '../support/guardWorld';
+import { collectingLog, type Harness } from '../support/reconcile';
 
 const MEMBERS = employees(10, 199); // 190 members: a page of 100, then one of 90
 const FIRST_PAGE_DROPPED = employees(10, 44); // 35 of the first page
@@ -31,47 +25,21 @@ const LIMIT = 38;
 // Later, Vantagepoint's answer loses 25 more of the first page
 const MORE = new Set(employees(45, 69));
 
-let normal: VantagepointEmulator;
-let truncated: VantagepointEmulator;
-let worse: VantagepointEmulator;
 let h: Harness;
 let healthy: VantagepointDirectory;
 let broken: VantagepointDirectory;
 let worseStill: VantagepointDirectory;
 let mailer: Mailer;
-const secretsEnv = { VANTAGEPOINT_CLIENT_SECRET: 'local-dev-secret', VANTAGEPOINT_SERVICE_PASSWORD: 'connect-service', GRAPH_CLIENT_SECRET: GRAPH_EMULATOR_DEFAULTS.clientSecret };
 
+let world: GuardWorld;
 beforeAll(async () => {
-  normal = await startVantagepointEmulator({ port: 0 });
-  truncated = await startVantagepointEmulator({ port: 0, seed: { ...defaultSeed, users: defaultSeed.users.filter((u) => !DROPPED.has(u.Employee)) } });
-  worse = await startVantagepointEmulator({ port: 0, seed: { ...defaultSeed, users: defaultSeed.users.filter((u) => !DROPPED.has(u.Employee) && !MORE.has(u.Employee)) } });
-  h = await startHarness({
-    settings: {
-      VANTAGEPOINT_BASE_URL: normal.url,
-      VANTAGEPOINT_SERVICE_USERNAME: 'connect-service',
-      VANTAGEPOINT_SERVICE_PASSWORD: 'connect-service',
-      VANTAGEPOINT_CLIENT_SECRET: 'local-dev-secret',
-      GRAPH_RESOURCES: 'events',
-      GRAPH_WRITE_LIMIT: '2000',
-      NOTIFICATION_SENDER: 'connect-notifications@contoso.test',
-    },
-  });
-  const directoryOn = (url: string) => {
-    const config: Config = { ...h.config, VANTAGEPOINT_BASE_URL: url };
-    return createVantagepointDirectory(config, createSecretSource(config, { env: secretsEnv }));
-  };
-  healthy = directoryOn(normal.url);
-  broken = directoryOn(truncated.url);
-  worseStill = directoryOn(worse.url);
-  mailer = createMailer(h.config, createSecretSource(h.config, { env: secretsEnv })) as Mailer;
-  await h.storage.settings.save({ notificationEmails: ['ops@contoso.test'], massRemovalGuard: { percent: 20, minimum: 10 }, updatedAt: null, updatedBy: null }, null);
+  world = await startGuardWorld([new Set<string>(), DROPPED, new Set([...DROPPED, ...MORE])]);
+  ({ h, mailer } = world);
+  [healthy, broken, worseStill] = world.directories as [VantagepointDirectory, VantagepointDirectory, VantagepointDirectory];
 });
 
 afterAll(async () => {
-  await h?.stop();
-  await normal?.stop();
-  await truncated?.stop();
-  await worse?.stop();
+  await world?.stop();
 });
 
 const live = () => h.graph.subscriptions().length;
