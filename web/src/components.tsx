@@ -130,6 +130,20 @@ export function Modal({ title, onClose, children, wide = false }: { title: strin
   );
 }
 
+/** A confirmation's buttons for a change that removes something: Cancel, then the named danger action. */
+export function DangerActions({ label, busy, onCancel, onConfirm }: { label: string; busy: boolean; onCancel: () => void; onConfirm: () => void }) {
+  return (
+    <div class="modal-actions">
+      <button type="button" class="btn btn-secondary" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="button" class="btn btn-danger" disabled={busy} onClick={onConfirm}>
+        {label}
+      </button>
+    </div>
+  );
+}
+
 export function Pager({ page, hasNext, onFirst, onNext, onPrevious, label }: { page: number; hasNext: boolean; onFirst: () => void; onPrevious: () => void; onNext: () => void; label: string }) {
   if (page === 1 && !hasNext) return null;
   return (

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, get, groupPath, query } from '../api';
-import { ConflictNotice, Loading, Modal, Pager, ProblemAlert, StatusBadge } from '../components';
+import { ConflictNotice, DangerActions, Loading, Modal, Pager, ProblemAlert, StatusBadge } from '../components';
 import { plural, reasonLabel, STATUS_LABEL, STATUSES } from '../format';
 import { usePaged } from '../hooks';
 import type { AddMembersResult, Group, Member, Page } from '../types';
@@ -240,14 +240,7 @@ function RemoveDialog({ group, member, onClose, onRemoved }: { group: Group; mem
       </p>
       <ProblemAlert error={change.error} />
       {change.conflict === undefined && (
-        <div class="modal-actions">
-          <button type="button" class="btn btn-secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="button" class="btn btn-danger" disabled={change.busy} onClick={confirm}>
-            Remove member
-          </button>
-        </div>
+        <DangerActions label="Remove member" busy={change.busy} onCancel={onClose} onConfirm={confirm} />
       )}
     </Modal>
   );

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call, freshGroup, get, groupPath } from '../api';
-import { Check, ConflictNotice, Loading, Modal, ProblemAlert } from '../components';
+import { Check, ConflictNotice, DangerActions, Loading, Modal, ProblemAlert } from '../components';
 import { MAILBOX_LABEL, plural, reasonLabel, syncingCount, when } from '../format';
 import { useLoad } from '../hooks';
 import type { ConfirmRemovalsResult, Group, Preflight, ToggleResult } from '../types';
@@ -221,14 +221,7 @@ export function DeleteDialog({ group, onClose, onDeleted }: { group: Group; onCl
             The group and its {plural(group.memberCount, 'membership')} are removed. Its history is kept. {group.sync === 'enabled' && 'An enabled group cannot be deleted: disable synchronization first.'}
           </p>
           <ProblemAlert error={change.error} />
-          <div class="modal-actions">
-            <button type="button" class="btn btn-secondary" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="button" class="btn btn-danger" disabled={change.busy} onClick={confirm}>
-              Delete group
-            </button>
-          </div>
+          <DangerActions label="Delete group" busy={change.busy} onCancel={onClose} onConfirm={confirm} />
         </>
       )}
     </Modal>
@@ -295,14 +288,7 @@ export function HoldNotice({ group, releasing = false, onConfirmed }: { group: G
                 {plural(hold.count, 'person', 'people')} stop syncing and their subscriptions are removed. This is recorded in the group's activity.
               </p>
               <ProblemAlert error={change.error} />
-              <div class="modal-actions">
-                <button type="button" class="btn btn-secondary" onClick={() => setOpen(false)}>
-                  Cancel
-                </button>
-                <button type="button" class="btn btn-danger" disabled={change.busy} onClick={confirm}>
-                  Confirm removals
-                </button>
-              </div>
+              <DangerActions label="Confirm removals" busy={change.busy} onCancel={() => setOpen(false)} onConfirm={confirm} />
             </>
           )}
         </Modal>
